@@ -1,0 +1,50 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_PERSISTENCE_HPP
+#define OPENCV_DMAD_PERSISTENCE_HPP
+
+#include <opencv2/core.hpp>
+
+#include <functional>
+
+namespace cv {
+namespace dmad {
+namespace persistence {
+
+//! Version of the dmad file layout this code writes; files with a larger number are refused.
+constexpr int kFormatVersion = 1;
+
+//! Key of the layout version in every dmad node (OpenCV's own `format` key is global, not per class).
+constexpr const char* kVersionKey = "dmad_format_version";
+//! Key naming the class that wrote a node.
+constexpr const char* kClassKey = "dmad_class";
+
+//! Writes the version and class keys at the start of an Algorithm's node.
+void writeHeader(FileStorage& fs, const String& className);
+
+/** Checks a node written by writeHeader() before anything else is read from it.
+    @param where the file (and node) named in error messages. */
+void checkHeader(const FileNode& node, const String& className, const String& where);
+
+/** Writes `objname: { ... }` to a temporary file beside `filename` and renames it into place, so a
+    failure never leaves a half-written file. Matrices are stored in BASE64; a `.gz` suffix compresses. */
+void saveAtomically(const String& filename, const String& objname,
+                    const std::function<void(FileStorage&)>& writeBody);
+
+/** Opens a file written by saveAtomically() and returns its node `objname` (or the first top-level
+    node when objname is empty). Missing and unparsable files raise cv::Exception naming the file. */
+FileNode openNode(FileStorage& fs, const String& filename, const String& objname,
+                  const String& defaultName);
+
+/** Reads a required key; a missing or mistyped one raises cv::Exception naming key and place. */
+int readInt(const FileNode& node, const char* key, const String& where);
+double readReal(const FileNode& node, const char* key, const String& where);
+String readString(const FileNode& node, const char* key, const String& where);
+Mat readMat(const FileNode& node, const char* key, const String& where);
+
+} // namespace persistence
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_PERSISTENCE_HPP

@@ -1,0 +1,239 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "test_precomp.hpp"
+
+#include <opencv2/dnn.hpp>
+
+namespace opencv_test { namespace {
+
+const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
+const char* const kBottle = "data/mvtec_layout/bottle/train/good/000.png";
+const char* const kTile = "data/mvtec_layout/magnetic_tile/test/good";
+
+Ptr<FeatureExtractor> mobileNet(const std::string& model, Size input = Size(256, 256))
+{
+    FeatureExtractor::Params p = FeatureExtractor::preset("mobilenetv2-int8", model);
+    p.inputSize = input;
+    return FeatureExtractor::create(p);
+}
+
+TEST(DMAD_FeatureExtractor, mobilenet_shape_and_determinism)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_SHARED(imagePath, kBottle);
+    const Mat image = imread(imagePath, IMREAD_COLOR);
+    ASSERT_FALSE(image.empty());
+    Ptr<FeatureExtractor> extractor = mobileNet(model);
+
+    Mat f1, f2;
+    Size grid;
+    extractor->extract(image, f1, grid);
+    EXPECT_EQ(Size(32, 32), grid);  // stride 8 at 256 x 256, the paper's grid
+    EXPECT_EQ(Size(32, 32), extractor->gridSize());
+    ASSERT_EQ(1024, f1.rows);
+    ASSERT_EQ(288, f1.cols);
+    ASSERT_EQ(CV_32F, f1.type());
+    EXPECT_TRUE(cv::checkRange(f1));
+    // real activations, not codes: the stride-8 residual sums are centred and of order one
+    double minVal, maxVal;
+    minMaxLoc(f1, &minVal, &maxVal);
+    EXPECT_LT(minVal, 0.0);
+    EXPECT_GT(maxVal, 0.5);
+    EXPECT_LT(maxVal, 50.0);
+    Scalar mean, stddev;
+    meanStdDev(f1, mean, stddev);
+    EXPECT_GT(stddev[0], 0.05);
+
+    extractor->extract(image, f2, grid);
+    EXPECT_EQ(0.0, cv::norm(f1, f2, NORM_INF)) << "same image, same features";
+
+    // a different image gives different features
+    Mat flipped, f3;
+    flip(image, flipped, 1);
+    extractor->extract(flipped, f3, grid);
+    EXPECT_GT(cv::norm(f1, f3, NORM_INF), 0.1);
+}
+
+TEST(DMAD_FeatureExtractor, batch_equals_single_images)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_SHARED(folder, kTile);
+    std::vector<String> files;
+    glob(folder + "/*.jpg", files);
+    ASSERT_GE(files.size(), 5u);
+    std::vector<Mat> images;
+    for (int i = 0; i < 5; i++)
+        images.push_back(imread(files[i], IMREAD_UNCHANGED));
+
+    FeatureExtractor::Params p = FeatureExtractor::preset("mobilenetv2-int8", model);
+    p.batchSize = 2;  // 5 images: batches of 2, 2 and 1
+    Ptr<FeatureExtractor> extractor = FeatureExtractor::create(p);
+    Mat batch;
+    Size grid;
+    extractor->extractBatch(images, batch, grid);
+    ASSERT_EQ(5 * grid.area(), batch.rows);
+    for (int i = 0; i < 5; i++)
+    {
+        Mat single;
+        extractor->extract(images[i], single, grid);
+        // int8 arithmetic is exact, so batching must not change a single value
+        EXPECT_LE(cv::norm(single, batch.rowRange(i * grid.area(), (i + 1) * grid.area()), NORM_INF), 1e-5)
+            << files[i];
+    }
+}
+
+TEST(DMAD_FeatureExtractor, grid_of_non_square_inputs)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    Ptr<FeatureExtractor> wide = mobileNet(model, Size(320, 192));
+    EXPECT_EQ(Size(40, 24), wide->gridSize());
+    Mat image(100, 300, CV_8UC3, Scalar(10, 200, 30)), f;
+    Size grid;
+    wide->extract(image, f, grid);
+    EXPECT_EQ(Size(40, 24), grid);
+    EXPECT_EQ(40 * 24, f.rows);
+
+    Ptr<FeatureExtractor> tall = mobileNet(model, Size(128, 224));
+    EXPECT_EQ(Size(16, 28), tall->gridSize());
+}
+
+TEST(DMAD_FeatureExtractor, image_types_are_converted_consistently)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    Ptr<FeatureExtractor> extractor = mobileNet(model);
+    RNG rng(7);
+    Mat gray(256, 256, CV_8UC1);
+    rng.fill(gray, RNG::UNIFORM, 0, 256);
+    GaussianBlur(gray, gray, Size(9, 9), 2);
+    Mat bgr, bgra, gray16, fGray, fBgr, fBgra, f16;
+    cvtColor(gray, bgr, COLOR_GRAY2BGR);
+    cvtColor(bgr, bgra, COLOR_BGR2BGRA);
+    gray.convertTo(gray16, CV_16U, 257.0);
+    Size grid;
+    extractor->extract(gray, fGray, grid);
+    extractor->extract(bgr, fBgr, grid);
+    extractor->extract(bgra, fBgra, grid);
+    extractor->extract(gray16, f16, grid);
+    EXPECT_EQ(0.0, cv::norm(fGray, fBgr, NORM_INF));
+    EXPECT_EQ(0.0, cv::norm(fBgra, fBgr, NORM_INF));
+    EXPECT_LE(cv::norm(f16, fBgr, NORM_INF), 1e-5);
+}
+
+TEST(DMAD_FeatureExtractor, save_load_round_trip)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    FeatureExtractor::Params p = FeatureExtractor::preset("mobilenetv2-int8", model);
+    p.inputSize = Size(224, 160);
+    p.batchSize = 3;
+    p.layerDims = 100;
+    p.featureDims = 64;
+    Ptr<FeatureExtractor> extractor = FeatureExtractor::create(p);
+    for (const char* suffix : { ".yml", ".xml", ".json", ".yml.gz" })
+    {
+        TempFile file(suffix);
+        extractor->save(file.path);
+        Ptr<FeatureExtractor> loaded = FeatureExtractor::load(file.path);
+        const FeatureExtractor::Params q = loaded->getParams();
+        EXPECT_EQ(p.preset, q.preset);
+        EXPECT_EQ(p.model, q.model);
+        EXPECT_EQ(p.layers, q.layers);
+        EXPECT_EQ(p.layerScales, q.layerScales);
+        EXPECT_EQ(p.layerZeroPoints, q.layerZeroPoints);
+        EXPECT_EQ(p.inputSize, q.inputSize);
+        EXPECT_EQ(p.swapRB, q.swapRB);
+        EXPECT_DOUBLE_EQ(p.scale, q.scale);
+        EXPECT_EQ(p.mean, q.mean);
+        EXPECT_EQ(p.std, q.std);
+        EXPECT_EQ(p.patchSize, q.patchSize);
+        EXPECT_EQ(p.layerDims, q.layerDims);
+        EXPECT_EQ(p.featureDims, q.featureDims);
+        EXPECT_EQ(p.batchSize, q.batchSize);
+        EXPECT_EQ(extractor->gridSize(), loaded->gridSize()) << suffix;
+
+        Mat image(200, 300, CV_8UC3, Scalar(40, 90, 160)), a, b;
+        Size grid;
+        extractor->extract(image, a, grid);
+        loaded->extract(image, b, grid);
+        EXPECT_EQ(0.0, cv::norm(a, b, NORM_INF)) << suffix;
+    }
+}
+
+TEST(DMAD_FeatureExtractor, clear_errors)
+{
+    EXPECT_CV_ERROR(FeatureExtractor::create(FeatureExtractor::preset("mobilenetv2-int8", "/nonexistent/m.onnx")),
+                    "not found");
+    EXPECT_CV_ERROR(FeatureExtractor::preset("resnet9000"), "unknown backbone preset");
+
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    FeatureExtractor::Params p = FeatureExtractor::preset("mobilenetv2-int8", model);
+    p.layers = { "onnx_node!Add_32_quant", "no_such_layer" };
+    p.layerScales = { 1.f, 1.f };
+    p.layerZeroPoints = { 0.f, 0.f };
+    EXPECT_CV_ERROR(FeatureExtractor::create(p), "no layer 'no_such_layer'");
+
+    p = FeatureExtractor::preset("mobilenetv2-int8", model);
+    p.layerScales.clear();
+    p.layerZeroPoints.clear();
+    EXPECT_CV_ERROR(FeatureExtractor::create(p), "int8 codes");
+
+    Ptr<FeatureExtractor> extractor = mobileNet(model);
+    Mat f;
+    Size grid;
+    EXPECT_CV_ERROR(extractor->extract(Mat(), f, grid), "empty image");
+    EXPECT_CV_ERROR(extractor->extract(Mat(64, 64, CV_8UC2, Scalar::all(3)), f, grid), "2 channels");
+    EXPECT_CV_ERROR(extractor->extract(Mat(64, 64, CV_32FC3, Scalar::all(3)), f, grid), "depth");
+    EXPECT_CV_ERROR(extractor->extractBatch(std::vector<Mat>(), f, grid), "no images");
+}
+
+TEST(DMAD_FeatureExtractor, truncated_model_file_throws)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    std::ifstream in(model.c_str(), std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(bytes.size(), 100000u);
+    for (size_t keep : { (size_t)0, (size_t)17, bytes.size() / 3, bytes.size() - 1000 })
+    {
+        TempFile truncated(".onnx");
+        std::ofstream(truncated.path.c_str(), std::ios::binary).write(bytes.data(), (std::streamsize)keep);
+        EXPECT_THROW(FeatureExtractor::create(FeatureExtractor::preset("mobilenetv2-int8", truncated.path)),
+                     cv::Exception) << "kept " << keep << " bytes";
+    }
+}
+
+TEST(DMAD_FeatureExtractor, unavailable_backend_is_an_error)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    bool haveCuda = false;
+    for (const auto& backend : dnn::getAvailableBackends())
+        haveCuda = haveCuda || backend.first == dnn::DNN_BACKEND_CUDA;
+    if (haveCuda)
+        GTEST_SKIP() << "this OpenCV has the CUDA backend";
+    Ptr<FeatureExtractor> extractor = mobileNet(model);
+    EXPECT_CV_ERROR(extractor->setPreferableBackend(dnn::DNN_BACKEND_CUDA), "not available");
+    EXPECT_CV_ERROR(extractor->setPreferableTarget(dnn::DNN_TARGET_CUDA), "not available");
+    extractor->setPreferableBackend(dnn::DNN_BACKEND_OPENCV);
+    extractor->setPreferableTarget(dnn::DNN_TARGET_CPU);
+    Mat f;
+    Size grid;
+    extractor->extract(Mat(64, 64, CV_8UC3, Scalar::all(3)), f, grid);
+    EXPECT_EQ(1024, f.rows);
+}
+
+TEST(DMAD_FeatureExtractor, file_from_newer_version_is_refused)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    TempFile file(".yml");
+    mobileNet(model)->save(file.path);
+    std::ifstream in(file.path.c_str());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("dmad_format_version: 1");
+    ASSERT_NE(std::string::npos, at);
+    text.replace(at, 22, "dmad_format_version: 9");
+    std::ofstream(file.path.c_str()) << text;
+    EXPECT_CV_ERROR(FeatureExtractor::load(file.path), "newer dmad");
+    EXPECT_CV_ERROR(FeatureExtractor::load("/nonexistent/extractor.yml"), "cannot open");
+}
+
+}} // namespace

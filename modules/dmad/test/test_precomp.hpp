@@ -1,0 +1,77 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_TEST_PRECOMP_HPP
+#define OPENCV_DMAD_TEST_PRECOMP_HPP
+
+#ifdef DMAD_STANDALONE
+#include <gtest/gtest.h>
+#else
+#include "opencv2/ts.hpp"
+#endif
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/filesystem.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "opencv2/dmad.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace opencv_test {
+using namespace cv;
+using namespace cv::dmad;
+
+/** Absolute path of a file under the shared data folder (`../shared` beside the repository, or
+    $DMAD_SHARED_PATH), or an empty string when it is absent. */
+inline std::string sharedFile(const std::string& relative)
+{
+    const char* env = std::getenv("DMAD_SHARED_PATH");
+#ifdef DMAD_SHARED_DIR
+    const std::string root = env && *env ? std::string(env) : std::string(DMAD_SHARED_DIR);
+#else
+    const std::string root = env && *env ? std::string(env) : std::string();
+#endif
+    if (root.empty())
+        return std::string();
+    const std::string path = root + "/" + relative;
+    std::ifstream probe(path.c_str());
+    return probe.good() || cv::utils::fs::isDirectory(path) ? path : std::string();
+}
+
+//! Skips the current test, with the reason, when a shared file is absent.
+#define DMAD_REQUIRE_SHARED(var, relative)                                                          \
+    const std::string var = ::opencv_test::sharedFile(relative);                                    \
+    if (var.empty())                                                                                \
+        GTEST_SKIP() << "needs ../shared/" << (relative)                                            \
+                     << " (set DMAD_SHARED_PATH to the shared folder to run this test)"
+
+//! A path for a temporary file that is removed when the guard goes out of scope.
+struct TempFile
+{
+    explicit TempFile(const std::string& suffix) : path(cv::tempfile(suffix.c_str())) {}
+    ~TempFile() { std::remove(path.c_str()); }
+    std::string path;
+};
+
+//! Asserts that `statement` throws a cv::Exception whose message contains `fragment`.
+#define EXPECT_CV_ERROR(statement, fragment)                                                        \
+    do {                                                                                            \
+        bool thrown_ = false;                                                                       \
+        try { statement; }                                                                          \
+        catch (const cv::Exception& e_) {                                                           \
+            thrown_ = true;                                                                         \
+            EXPECT_NE(std::string(e_.what()).find(fragment), std::string::npos)                    \
+                << "message was: " << e_.what();                                                    \
+        }                                                                                           \
+        EXPECT_TRUE(thrown_) << "expected a cv::Exception containing '" << (fragment) << "'";      \
+    } while (0)
+
+} // namespace opencv_test
+
+#endif // OPENCV_DMAD_TEST_PRECOMP_HPP

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dmad builds with, when any is missing. Idempotent and quiet.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libopencv-dev libopencv-contrib-dev   # OpenCV 4.6: core, imgproc, imgcodecs, dnn
+  libeigen3-dev libnanoflann-dev        # header-only linear algebra and KD-tree
+  libgtest-dev libbenchmark-dev         # tests and benchmarks
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

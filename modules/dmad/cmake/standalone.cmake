@@ -45,7 +45,9 @@ if(NOT DEFINED DMAD_BUILD_TESTS OR DMAD_BUILD_TESTS)
   target_compile_definitions(opencv_test_dmad PRIVATE DMAD_STANDALONE=1
     "DMAD_SHARED_DIR=\"${DMAD_SHARED_DIR}\"")
   dmad_use_dependencies(opencv_test_dmad)
-  add_test(NAME opencv_test_dmad COMMAND opencv_test_dmad)
-  # 'ctest -L fast' runs what the sanitizer job runs
-  set_tests_properties(opencv_test_dmad PROPERTIES LABELS "Accuracy")
+  # One ctest entry per gtest case, so ctest's closing line counts the real tests. Discovery runs
+  # just before the tests, not at build time.
+  include(GoogleTest)
+  gtest_discover_tests(opencv_test_dmad DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "Accuracy" TIMEOUT 900 SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 endif()

@@ -1,0 +1,102 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_MEMORY_BANK_HPP
+#define OPENCV_DMAD_MEMORY_BANK_HPP
+
+#include <opencv2/core.hpp>
+
+namespace cv {
+namespace dmad {
+
+//! @addtogroup dmad
+//! @{
+
+/** @brief A bank of patch features with exact k-nearest-neighbour search.
+
+Holds an `N x D` CV_32F matrix of features and, per entry, the id of the image it came from and
+the id of its class. search() returns **squared** Euclidean distances, ascending, and is const and
+safe to call from several threads at once. Training patches that query a bank built from their own
+images must not find themselves: search() can skip, per query, the entries of one source image
+(leave-one-image-out).
+*/
+class CV_EXPORTS_W MemoryBank : public Algorithm
+{
+public:
+    enum SearchMethod
+    {
+        SEARCH_AUTO = 0,         //!< choose by bank size, dimension and query count
+        SEARCH_BRUTE_FORCE = 1,  //!< blocked matrix product with fused top-k (exact)
+        SEARCH_KDTREE = 2        //!< KD-tree (exact); wins only for low dimensions
+    };
+
+    struct CV_EXPORTS_W_SIMPLE Params
+    {
+        CV_WRAP Params();
+        CV_PROP_RW int searchMethod;  //!< a SearchMethod
+        CV_PROP_RW bool halfPrecisionStorage;  //!< keep features as float16 (half the memory and file size)
+
+        void write(FileStorage& fs) const;
+        void read(const FileNode& node);
+    };
+
+    CV_WRAP static Ptr<MemoryBank> create(const Params& params = Params());
+    /** @brief Loads a bank saved with save(); `objname` selects a node inside a larger file. */
+    CV_WRAP static Ptr<MemoryBank> load(const String& filename, const String& objname = String());
+
+    /** @brief Appends features.
+    @param features `n x D` CV_32F, finite; D must match the bank's unless the bank is empty.
+    @param imageIds optional `n x 1` CV_32S source image ids (default -1: unknown).
+    @param classIds optional `n x 1` CV_32S class ids (default -1: unknown).
+    */
+    CV_WRAP virtual void add(InputArray features, InputArray imageIds = noArray(),
+                             InputArray classIds = noArray()) = 0;
+    CV_WRAP virtual void clear() CV_OVERRIDE = 0;
+    CV_WRAP virtual int size() const = 0;
+    CV_WRAP virtual int dims() const = 0;
+
+    /** @brief Exact k nearest neighbours of each query row.
+    @param queries `q x D` CV_32F.
+    @param k neighbours per query, 1 <= k <= size().
+    @param distances output `q x k` CV_32F squared L2 distances, ascending per row.
+    @param indices output `q x k` CV_32S bank rows.
+    @param excludeImageIds optional `q x 1` CV_32S: query i ignores the entries whose image id equals
+    `excludeImageIds[i]` (-1 excludes nothing). Where fewer than k entries remain, the missing
+    neighbours have index -1 and distance FLT_MAX.
+    */
+    CV_WRAP virtual void search(InputArray queries, int k, OutputArray distances, OutputArray indices,
+                                InputArray excludeImageIds = noArray()) const = 0;
+
+    CV_WRAP virtual Mat getFeatures() const = 0;  //!< `N x D` CV_32F (a copy when stored as float16)
+    CV_WRAP virtual Mat getImageIds() const = 0;  //!< `N x 1` CV_32S
+    CV_WRAP virtual Mat getClassIds() const = 0;  //!< `N x 1` CV_32S
+    CV_WRAP virtual Params getParams() const = 0;
+};
+
+/** @brief Settings of the approximate greedy coreset (PatchCore @cite roth2022towards). */
+struct CV_EXPORTS_W_SIMPLE CoresetParams
+{
+    CV_WRAP CoresetParams();
+    CV_PROP_RW int projectionDims;  //!< random projection dimension (0: use the features as they are)
+    CV_PROP_RW int startPoints;     //!< random starting points whose mean distance initialises the search
+    CV_PROP_RW int seed;            //!< seed of the projection and the starting points
+};
+
+/** @brief Greedy k-center (iterative farthest point) selection of `count` rows of `features`.
+
+Picks the row farthest from everything picked so far, `count` times, on a random projection of the
+features; the returned indices refer to the original rows. Deterministic for a seed.
+@param features `N x D` CV_32F.
+@param count rows to select, 1 <= count <= N.
+@param params projection and seeding.
+@return the selected row indices in the order they were picked.
+*/
+CV_EXPORTS_W std::vector<int> selectCoreset(InputArray features, int count,
+                                            const CoresetParams& params = CoresetParams());
+
+//! @}
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_MEMORY_BANK_HPP

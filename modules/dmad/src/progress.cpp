@@ -1,0 +1,129 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "precomp.hpp"
+#include "progress.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace cv {
+namespace dmad {
+
+namespace {
+
+String formatSeconds(double s)
+{
+    if (s < 60)
+        return cv::format("%.0fs", s);
+    if (s < 3600)
+        return cv::format("%dm%02ds", (int)(s / 60), (int)s % 60);
+    return cv::format("%dh%02dm", (int)(s / 3600), ((int)s % 3600) / 60);
+}
+
+void printToStderr(const String& task, int64 done, int64 total, const String& message)
+{
+    const double percent = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
+    std::fprintf(stderr, "dmad %s: %lld/%lld (%.0f%%)%s%s\n", task.c_str(), (long long)done, (long long)total,
+                 percent, message.empty() ? "" : " ", message.c_str());
+    std::fflush(stderr);
+}
+
+struct CallbackHolder
+{
+    std::mutex mutex;
+    ProgressCallback callback;
+    CallbackHolder()
+    {
+        const char* quiet = std::getenv("DMAD_QUIET");
+        if (!(quiet && *quiet && String(quiet) != "0"))
+            callback = printToStderr;
+    }
+};
+
+CallbackHolder& holder()
+{
+    static CallbackHolder instance;
+    return instance;
+}
+
+} // namespace
+
+void setProgressCallback(const ProgressCallback& callback)
+{
+    std::lock_guard<std::mutex> lock(holder().mutex);
+    holder().callback = callback;
+}
+
+ProgressCallback getProgressCallback()
+{
+    std::lock_guard<std::mutex> lock(holder().mutex);
+    return holder().callback;
+}
+
+ProgressReporter::ProgressReporter(const String& task, int64 total)
+    : task_(task), total_(total), done_(0), startTicks_(getTickCount()), lastReportTicks_(startTicks_),
+      finished_(false)
+{
+}
+
+ProgressReporter::~ProgressReporter()
+{
+    try
+    {
+        if (!finished_ && !std::uncaught_exceptions())
+            finish();
+    }
+    catch (...)
+    {
+        // a progress callback must not turn a destructor into a crash
+    }
+}
+
+double ProgressReporter::elapsedSeconds() const
+{
+    return (double)(getTickCount() - startTicks_) / getTickFrequency();
+}
+
+void ProgressReporter::advance(int64 units, const String& message)
+{
+    const int64 done = done_.fetch_add(units) + units;
+    const int64 now = getTickCount();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if ((double)(now - lastReportTicks_) < getTickFrequency() || finished_)
+            return;
+        lastReportTicks_ = now;
+    }
+    report(std::min(done, total_), message, false);
+}
+
+void ProgressReporter::finish(const String& message)
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finished_)
+            return;
+        finished_ = true;
+    }
+    report(std::min((int64)done_, total_), message, true);
+}
+
+void ProgressReporter::report(int64 done, const String& message, bool final)
+{
+    const ProgressCallback callback = getProgressCallback();
+    if (!callback)
+        return;
+    const double elapsed = elapsedSeconds();
+    String text = message;
+    const String timing = final || done <= 0 || done >= total_
+        ? cv::format("in %s", formatSeconds(elapsed).c_str())
+        : cv::format("%s left", formatSeconds(elapsed * (double)(total_ - done) / (double)done).c_str());
+    text += (text.empty() ? "" : ", ") + timing;
+    static std::mutex oneCallAtATime;
+    std::lock_guard<std::mutex> lock(oneCallAtATime);
+    callback(task_, done, total_, text);
+}
+
+}} // namespace cv::dmad

@@ -293,7 +293,8 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename, kExtractorNode, [this](FileStorage& fs) { write(fs); });
+        persistence::saveAtomically(filename,
+                                    [this](FileStorage& fs) { persistence::writeNode(fs, kExtractorNode, *this); });
     }
 
     bool empty() const CV_OVERRIDE { return net_.empty(); }

@@ -158,7 +158,8 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename, kBankNode, [this](FileStorage& fs) { write(fs); });
+        persistence::saveAtomically(filename,
+                                    [this](FileStorage& fs) { persistence::writeNode(fs, kBankNode, *this); });
     }
 
     String getDefaultName() const CV_OVERRIDE { return kBankNode; }

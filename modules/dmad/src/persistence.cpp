@@ -76,8 +76,14 @@ void flushToDisk(const String& filename)
 
 } // namespace
 
-void saveAtomically(const String& filename, const String& objname,
-                    const std::function<void(FileStorage&)>& writeBody)
+void writeNode(FileStorage& fs, const String& name, const Algorithm& algorithm)
+{
+    fs << name << "{";
+    algorithm.write(fs);
+    fs << "}";
+}
+
+void saveAtomically(const String& filename, const std::function<void(FileStorage&)>& writeNodes)
 {
     CV_Assert(!filename.empty());
     const String tmp = temporaryNameBeside(filename);
@@ -86,9 +92,7 @@ void saveAtomically(const String& filename, const String& objname,
         FileStorage fs(tmp, FileStorage::WRITE_BASE64);
         if (!fs.isOpened())
             CV_Error(Error::StsError, cv::format("dmad: cannot write '%s'", tmp.c_str()));
-        fs << objname << "{";
-        writeBody(fs);
-        fs << "}";
+        writeNodes(fs);
         fs.release();
         flushToDisk(tmp);
         if (std::rename(tmp.c_str(), filename.c_str()) != 0)

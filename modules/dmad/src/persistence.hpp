@@ -28,10 +28,13 @@ void writeHeader(FileStorage& fs, const String& className);
     @param where the file (and node) named in error messages. */
 void checkHeader(const FileNode& node, const String& className, const String& where);
 
-/** Writes `objname: { ... }` to a temporary file beside `filename` and renames it into place, so a
-    failure never leaves a half-written file. Matrices are stored in BASE64; a `.gz` suffix compresses. */
-void saveAtomically(const String& filename, const String& objname,
-                    const std::function<void(FileStorage&)>& writeBody);
+/** Writes a file through `writeNodes` (which writes one or more top-level nodes) to a temporary file
+    beside `filename` and renames it into place, so a failure never leaves a half-written file.
+    Matrices are stored in BASE64; a `.gz` suffix compresses. */
+void saveAtomically(const String& filename, const std::function<void(FileStorage&)>& writeNodes);
+
+//! Writes `name: { algorithm.write() }`, a top-level node that the class's load(file, name) reads.
+void writeNode(FileStorage& fs, const String& name, const Algorithm& algorithm);
 
 /** Opens a file written by saveAtomically() and returns its node `objname` (or the first top-level
     node when objname is empty). Missing and unparsable files raise cv::Exception naming the file. */

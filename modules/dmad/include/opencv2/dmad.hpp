@@ -5,8 +5,7 @@
 #ifndef OPENCV_DMAD_HPP
 #define OPENCV_DMAD_HPP
 
-#include "opencv2/dmad/feature_extractor.hpp"
-#include "opencv2/dmad/memory_bank.hpp"
+#include "opencv2/dmad/dmad.hpp"
 #include "opencv2/dmad/progress.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank

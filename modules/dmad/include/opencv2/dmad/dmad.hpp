@@ -1,0 +1,129 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_DMAD_HPP
+#define OPENCV_DMAD_DMAD_HPP
+
+#include "opencv2/dmad/dual_memory_bank.hpp"
+#include "opencv2/dmad/feature_extractor.hpp"
+#include "opencv2/dmad/knowledge_enhancement.hpp"
+#include "opencv2/dmad/scoring_head.hpp"
+
+namespace cv {
+namespace dmad {
+
+//! @addtogroup dmad
+//! @{
+
+/** @brief One anomaly detector for every product class @cite hu2024dmad.
+
+train() learns from the normal images of all classes together and, when given, a few annotated
+anomalies with their masks; predict() scores any image of those classes without a class label:
+
+image -> FeatureExtractor -> patch features -> nearest entries in the normal and abnormal banks
+(DualMemoryBank) -> KnowledgeEnhancement -> ScoringHead -> patch scores -> anomaly map and image score.
+
+With Params::scorer = SCORER_PATCHCORE the same features and normal bank score patches by their
+distance to the nearest normal patch (PatchCore @cite roth2022towards), the baseline DMAD is measured
+against.
+
+predict() is const and safe to call from several threads at once.
+*/
+class CV_EXPORTS_W DMAD : public Algorithm
+{
+public:
+    enum Scorer
+    {
+        SCORER_DMAD = 0,      //!< the learned score of the enhanced representation
+        SCORER_PATCHCORE = 1  //!< Euclidean distance to the nearest normal-bank entry
+    };
+
+    struct CV_EXPORTS_W_SIMPLE Params
+    {
+        //! The CPU configuration (see cpu()) with the "mobilenetv2-int8" backbone.
+        CV_WRAP Params();
+        /** @brief The paper's configuration: WideResNet50-2 layer2+layer3, D 1536, H 1024, 160 epochs
+        of 32 images (32768 patches) per step; for a GPU or a long CPU run. */
+        CV_WRAP static Params paper(const String& wrn50Model = String());
+        /** @brief Sized to train a unified model on about a thousand images in minutes on 2 cores. */
+        CV_WRAP static Params cpu(const String& backbonePreset = "mobilenetv2-int8",
+                                  const String& backboneModel = String());
+
+        CV_PROP_RW FeatureExtractor::Params backbone;
+        CV_PROP_RW DualMemoryBank::Params banks;
+        CV_PROP_RW int scorer;            //!< a Scorer
+        CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
+        CV_PROP_RW bool trainEnhancement; //!< false: keep W_v and the BatchNorm affine at their initial values (reference code)
+        CV_PROP_RW int hiddenDims;        //!< H of the scoring head
+        CV_PROP_RW int epochs;            //!< passes over the cached training patches
+        CV_PROP_RW int batchPatches;      //!< normal patches per training step
+        CV_PROP_RW double trainPatchRatio;//!< fraction of each normal image's patches cached for training
+        CV_PROP_RW double noiseStd;       //!< sigma of the Gaussian pseudo anomalies (0.015)
+        CV_PROP_RW double margin;         //!< hinge margin (0.5)
+        CV_PROP_RW double annotatedWeight;//!< loss weight of annotated anomaly patches (10)
+        CV_PROP_RW double headLearningRate, headWeightDecay;                //!< Adam
+        CV_PROP_RW double adaptorLearningRate, adaptorWeightDecay;          //!< AdamW
+        CV_PROP_RW double enhancementLearningRate, enhancementWeightDecay;  //!< AdamW
+        CV_PROP_RW int syntheticImages;   //!< normal training images that receive a synthetic defect (pseudo-anomaly bank)
+        CV_PROP_RW int textureImages;     //!< texture images for the abnormal bank (47 as DTD's categories)
+        CV_PROP_RW String textureFolder;  //!< folder of texture images (DTD); empty: procedural textures
+        CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
+        CV_PROP_RW int seed;
+
+        void write(FileStorage& fs) const;
+        void read(const FileNode& node);
+    };
+
+    CV_WRAP static Ptr<DMAD> create(const Params& params = Params());
+    /** @brief Loads a model saved with save(); its backbone file is looked up at the saved path,
+    then beside the model file. */
+    CV_WRAP static Ptr<DMAD> load(const String& filename);
+
+    /** @brief Trains one model for all classes.
+    @param normalImages normal training images of every class (8/16-bit, 1, 3 or 4 channels).
+    @param anomalousImages optional annotated anomalies (semi-supervised); empty: unsupervised.
+    @param anomalyMasks one mask per anomalous image, the image's size, non-zero on the defect.
+    @param classIds optional class id per normal image, then per anomalous image (metadata only).
+    */
+    CV_WRAP virtual void train(InputArrayOfArrays normalImages, InputArrayOfArrays anomalousImages = noArray(),
+                               InputArrayOfArrays anomalyMasks = noArray(),
+                               const std::vector<int>& classIds = std::vector<int>()) = 0;
+
+    /** @brief Trains from image files, reading them as needed (large datasets).
+    @param maskFiles one mask file per anomalous image file. */
+    CV_WRAP virtual void trainFromFiles(const std::vector<String>& normalFiles,
+                                        const std::vector<String>& anomalousFiles = std::vector<String>(),
+                                        const std::vector<String>& maskFiles = std::vector<String>(),
+                                        const std::vector<int>& classIds = std::vector<int>()) = 0;
+
+    /** @brief Scores one image.
+    @param image as for train().
+    @param score output image score: the maximum patch score.
+    @param anomalyMap optional output CV_32F map of the image's size (bilinear upsampling of the patch
+    scores, Gaussian smoothing).
+    */
+    CV_WRAP virtual void predict(InputArray image, CV_OUT float& score, OutputArray anomalyMap = noArray()) const = 0;
+
+    /** @brief Scores several images; scores is `n x 1` CV_32F. */
+    CV_WRAP virtual void predictBatch(InputArrayOfArrays images, OutputArray scores,
+                                      OutputArrayOfArrays anomalyMaps = noArray()) const = 0;
+
+    /** @brief Patch scores of one image on the feature grid (`grid.height x grid.width` CV_32F). */
+    CV_WRAP virtual void computePatchScores(InputArray image, OutputArray patchScores) const = 0;
+
+    CV_WRAP virtual Params getParams() const = 0;
+    //! @brief Switches between the learned score and the PatchCore baseline without retraining.
+    CV_WRAP virtual void setScorer(int scorer) = 0;
+
+    CV_WRAP virtual Ptr<FeatureExtractor> getFeatureExtractor() const = 0;
+    CV_WRAP virtual Ptr<DualMemoryBank> getMemoryBanks() const = 0;
+    CV_WRAP virtual Ptr<KnowledgeEnhancement> getKnowledgeEnhancement() const = 0;
+    CV_WRAP virtual Ptr<ScoringHead> getScoringHead() const = 0;
+};
+
+//! @}
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_DMAD_HPP

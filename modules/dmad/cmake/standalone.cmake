@@ -43,7 +43,7 @@ if(NOT DEFINED DMAD_BUILD_TESTS OR DMAD_BUILD_TESTS)
   target_link_libraries(opencv_test_dmad PRIVATE opencv_dmad GTest::gtest Threads::Threads)
   target_include_directories(opencv_test_dmad PRIVATE "${DMAD_MODULE_DIR}/test" "${DMAD_MODULE_DIR}/src")
   target_compile_definitions(opencv_test_dmad PRIVATE DMAD_STANDALONE=1
-    "DMAD_SHARED_DIR=\"${DMAD_SHARED_DIR}\"")
+    "DMAD_SHARED_DIR=\"${DMAD_SHARED_DIR}\"" "DMAD_TEST_DATA_DIR=\"${DMAD_MODULE_DIR}/test/data\"")
   dmad_use_dependencies(opencv_test_dmad)
   # One ctest entry per gtest case, so ctest's closing line counts the real tests. Discovery runs
   # just before the tests, not at build time.

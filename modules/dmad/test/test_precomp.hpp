@@ -20,6 +20,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,29 @@ struct TempFile
     ~TempFile() { std::remove(path.c_str()); }
     std::string path;
 };
+
+//! A temporary folder, removed with its content when the guard goes out of scope.
+struct TempDir
+{
+    TempDir() : path(cv::tempfile("_dmad"))
+    {
+        if (!cv::utils::fs::createDirectories(path))
+            throw std::runtime_error("cannot create temporary folder " + path);
+    }
+    ~TempDir() { cv::utils::fs::remove_all(path); }
+    std::string path;
+};
+
+/** Path of a file of the module's own test data (modules/dmad/test/data), which is part of the
+    repository: tests that need it fail, not skip, when it is missing. */
+inline std::string testDataFile(const std::string& relative)
+{
+#ifdef DMAD_TEST_DATA_DIR
+    return std::string(DMAD_TEST_DATA_DIR) + "/" + relative;
+#else
+    return relative;
+#endif
+}
 
 //! Asserts that `statement` throws a cv::Exception whose message contains `fragment`.
 #define EXPECT_CV_ERROR(statement, fragment)                                                        \

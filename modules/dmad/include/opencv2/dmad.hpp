@@ -5,7 +5,9 @@
 #ifndef OPENCV_DMAD_HPP
 #define OPENCV_DMAD_HPP
 
+#include "opencv2/dmad/dataset.hpp"
 #include "opencv2/dmad/dmad.hpp"
+#include "opencv2/dmad/metrics.hpp"
 #include "opencv2/dmad/progress.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank
@@ -23,6 +25,11 @@ on normal images alone (unsupervised) or on normal images and a few annotated de
    giving a patch score map, a pixel anomaly map and an image score.
 
 One model serves all classes, as in UniAD @cite you2022unified; no class label is needed at inference.
+
+For evaluation the module reads MVTec-AD, VisA and plain good/bad folders (readMVTecDataset(),
+readVisADataset(), readFolderDataset()), picks the annotated anomalies of the semi-supervised
+protocol (takeAnnotatedAnomalies()) and computes image and pixel AUROC, AP, F1-max and AU-PRO
+(computeClassMetrics()).
 */
 
 #endif // OPENCV_DMAD_HPP

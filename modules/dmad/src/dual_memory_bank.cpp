@@ -116,7 +116,7 @@ public:
         abnormal_ = MemoryBank::create(params.bank);
     }
 
-    void build(const Sources& s) CV_OVERRIDE
+    void build(const Sources& s, bool withAbnormalBank) CV_OVERRIDE
     {
         CV_TRACE_FUNCTION();
         if (s.normal.empty())
@@ -135,6 +135,13 @@ public:
         const Mat normalClasses = idsOrDefault(s.normalClassIds, s.normal.rows);
         normal->add(rowsOf(s.normal, keep), rowsOf(normalIds, keep), rowsOf(normalClasses, keep));
 
+        if (!withAbnormalBank)
+        {
+            normal_ = normal;
+            abnormal_ = abnormal;
+            used_ = 0;
+            return;
+        }
         const bool supervised = !s.annotated.empty();
         const int flags = supervised ? params_.supervisedSources : params_.unsupervisedSources;
         RNG rng((uint64)(int64)params_.seed * 6364136223846793005ULL + 1442695040888963407ULL);
@@ -199,7 +206,7 @@ public:
     Ptr<MemoryBank> getAbnormalBank() const CV_OVERRIDE { return abnormal_; }
     int abnormalSources() const CV_OVERRIDE { return used_; }
     Params getParams() const CV_OVERRIDE { return params_; }
-    bool empty() const CV_OVERRIDE { return normal_->empty() || abnormal_->empty(); }
+    bool empty() const CV_OVERRIDE { return normal_->empty(); }
 
     //! The DualMemoryBank node: params and recipe; the banks are separate top-level nodes.
     void write(FileStorage& fs) const CV_OVERRIDE
@@ -234,9 +241,9 @@ public:
         read(dualNode);
         Ptr<MemoryBank> normal = readBank(fs, kNormalBankNode, filename);
         Ptr<MemoryBank> abnormal = readBank(fs, kAbnormalBankNode, filename);
-        if (normal->empty() || abnormal->empty())
-            CV_Error(Error::StsParseError, cv::format("dmad: '%s' holds an empty memory bank", filename.c_str()));
-        if (normal->dims() != abnormal->dims())
+        if (normal->empty())
+            CV_Error(Error::StsParseError, cv::format("dmad: '%s' holds an empty normal memory bank", filename.c_str()));
+        if (!abnormal->empty() && normal->dims() != abnormal->dims())
             CV_Error(Error::StsParseError, cv::format("dmad: '%s': normal bank has %d dims, abnormal bank %d",
                                                       filename.c_str(), normal->dims(), abnormal->dims()));
         normal_ = normal;

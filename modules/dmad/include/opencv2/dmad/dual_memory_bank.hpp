@@ -67,8 +67,10 @@ public:
     CV_WRAP static Ptr<DualMemoryBank> load(const String& filename, const String& objname = String());
 
     /** @brief Builds both banks; the annotated part decides between the supervised and the
-    unsupervised recipe. Progress goes to the progress callback. */
-    virtual void build(const Sources& sources) = 0;
+    unsupervised recipe. Progress goes to the progress callback.
+    @param sources the patch features.
+    @param withAbnormalBank false builds the normal bank only (enough for the PatchCore scorer). */
+    virtual void build(const Sources& sources, bool withAbnormalBank = true) = 0;
 
     CV_WRAP virtual Ptr<MemoryBank> getNormalBank() const = 0;
     CV_WRAP virtual Ptr<MemoryBank> getAbnormalBank() const = 0;

@@ -1,0 +1,21 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_ANOMALY_MAP_HPP
+#define OPENCV_DMAD_ANOMALY_MAP_HPP
+
+#include <opencv2/core.hpp>
+
+namespace cv {
+namespace dmad {
+
+/** Pixel anomaly map from a patch score grid: bilinear upsampling to the network input, Gaussian
+    smoothing (sigma given at 256 px, scaled with the input; 4-sigma kernel and reflected borders as
+    scipy.ndimage.gaussian_filter), then bilinear resizing to the image. */
+void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Size imageSize, double sigmaAt256,
+                               Mat& anomalyMap);
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_ANOMALY_MAP_HPP

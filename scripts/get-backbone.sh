@@ -44,7 +44,8 @@ install_debian() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" \
+        >/dev/null
 }
 command -v node >/dev/null && command -v npm >/dev/null || install_debian nodejs npm
 "$python" -c "import onnx, numpy" 2>/dev/null || install_debian python3-onnx python3-numpy
@@ -70,7 +71,8 @@ if [ "$actual" != "$integrity" ]; then
 fi
 
 tar -xzf "$tarball" -C "$work" package/package.json package/dist/models
-node "$tools/extract_nsfwjs.js" "$work/package/dist/models" "$dir/nsfwjs-$version" "${trunks[@]}" >&2
+node "$tools/extract_nsfwjs.js" "$work/package/dist/models" "$dir/nsfwjs-$version" \
+    "${trunks[@]}" >&2
 for t in "${trunks[@]}"; do
     trunk=${t%%:*}
     "$python" "$tools/keras_to_onnx.py" "$dir/nsfwjs-$version/$trunk/model.json" \

@@ -62,4 +62,7 @@ done
 compared=$(DMAD_BACKBONE_REFERENCE_DIR=$reference "$test_binary" \
     --gtest_filter='DMAD_Backbones_nsfwjs.matches_tfjs/*') || { echo "$compared"; exit 1; }
 echo "$compared" | grep -E '^\[ dmad|PASSED'
-grep -q "PASSED  \] 2 tests" <<<"$compared" || { echo "verify-backbone: comparison did not run"; exit 1; }
+if ! grep -q "PASSED  \] 2 tests" <<<"$compared"; then
+    echo "verify-backbone: the comparison did not run"
+    exit 1
+fi

@@ -2,9 +2,9 @@
 // It is subject to the license terms in the LICENSE file found in the top-level directory
 // of this distribution and at http://opencv.org/license.html.
 
-// Pulls the Keras layers models out of an unpacked nsfwjs package and writes each trunk as a plain
-// TensorFlow.js layers model (model.json + weights.bin), cut after its deepest tapped layer and with
-// free input height and width.
+// Pulls the Keras layers models out of an unpacked nsfwjs package and writes each trunk as a
+// plain TensorFlow.js layers model (model.json + weights.bin), cut after its deepest tapped layer
+// and with free input height and width. Refuses a cut that keeps a layer nsfwjs retrained.
 //
 //   node extract_nsfwjs.js <package/dist/models> <output folder> <trunk>:<tap>,<tap> ...
 //
@@ -45,6 +45,10 @@ function truncate(config, taps) {
                 stack.push(inbound);
     }
     const layers = config.layers.filter((l) => keep.has(l.name));
+    // Only layers frozen during nsfwjs' fine-tune still hold the ImageNet features.
+    const retrained = layers.filter((l) => l.config.trainable).map((l) => l.name);
+    if (retrained.length)
+        fail(`the cut keeps layers nsfwjs retrained: ${retrained.slice(0, 5).join(', ')}`);
     for (const l of layers)
         if (l.class_name === 'InputLayer') {
             const shape = l.config.batch_input_shape;
@@ -126,7 +130,8 @@ function extractTrunk(modelsDir, outDir, trunk, taps) {
 
 function main(argv) {
     if (argv.length < 3)
-        fail('usage: node extract_nsfwjs.js <package/dist/models> <output folder> <trunk>:<tap>,<tap> ...');
+        fail('usage: node extract_nsfwjs.js <package/dist/models> <output folder> ' +
+             '<trunk>:<tap>,<tap> ...');
     const [modelsDir, outDir, ...trunks] = argv;
     for (const spec of trunks) {
         const [trunk, taps] = spec.split(':');

@@ -229,8 +229,9 @@ def convert(model_json_path, onnx_path):
     for layer in config["layers"]:
         if layer["class_name"] == "InputLayer":
             channels = layer["config"]["batch_input_shape"][3]
+            size = DECLARED_INPUT_SIZE
             graph_inputs.append(helper.make_tensor_value_info(
-                layer["name"], TensorProto.FLOAT, [1, channels, DECLARED_INPUT_SIZE, DECLARED_INPUT_SIZE]))
+                layer["name"], TensorProto.FLOAT, [1, channels, size, size]))
             converter.channels[layer["name"]] = channels
             tensors[layer["name"]] = layer["name"]
             continue

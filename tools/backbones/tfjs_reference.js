@@ -73,7 +73,8 @@ async function main() {
     const size = options.size;
     const scale = 1 / 255;  // nsfwjs feeds RGB x / 255
     const image = proceduralImage(size, size);
-    const input = tf.tidy(() => tf.tensor4d(image, [1, size, size, 3], 'int32').toFloat().mul(scale));
+    const input = tf.tidy(() =>
+        tf.tensor4d(image, [1, size, size, 3], 'int32').toFloat().mul(scale));
     const started = Date.now();
     let outputs = network.predict(input);
     if (!Array.isArray(outputs))

@@ -102,7 +102,8 @@ Reference readReference(const std::string& prefix)
     ref.inputSize = Size((int)input["width"], (int)input["height"]);
     ref.scale = (double)input["scale"];
 
-    const std::string data = prefix.substr(0, prefix.find_last_of('/') + 1) + (std::string)fs["data"];
+    const std::string folder = prefix.substr(0, prefix.find_last_of('/') + 1);
+    const std::string data = folder + (std::string)fs["data"];
     std::ifstream in(data.c_str(), std::ios::binary);
     CV_Assert(in.good());
     for (const FileNode& node : fs["layers"])
@@ -156,10 +157,11 @@ void expectMatchesReference(const std::string& model, const std::string& prefix)
         Mat sampled(1, layer.values.cols, CV_32F);
         for (int k = 0; k < layer.values.cols; k++)
             sampled.at<float>(k) = flat.at<float>((int)((int64)k * layer.step));
-        const double error = cv::norm(sampled, layer.values, NORM_L2) / cv::norm(layer.values, NORM_L2);
+        const double error =
+            cv::norm(sampled, layer.values, NORM_L2) / cv::norm(layer.values, NORM_L2);
         const double maxAbs = cv::norm(sampled, layer.values, NORM_INF);
-        std::cout << cv::format("[ dmad     ] %s %s %s vs %s: relative L2 error %.2e over %d values "
-                                "(max abs %.2e)", modelName.c_str(), layer.name.c_str(),
+        std::cout << cv::format("[ dmad     ] %s %s %s vs %s: relative L2 error %.2e over %d "
+                                "values (max abs %.2e)", modelName.c_str(), layer.name.c_str(),
                                 shapeString(shape).c_str(), ref.origin.c_str(), error,
                                 layer.values.cols, maxAbs)
                   << std::endl;
@@ -170,7 +172,7 @@ void expectMatchesReference(const std::string& model, const std::string& prefix)
 class DMAD_Backbones_nsfwjs : public testing::TestWithParam<std::string>
 {
 protected:
-    //! The converted model, or an empty string (and a skip) when scripts/get-backbone.sh has not run.
+    //! The converted model, or an empty string when scripts/get-backbone.sh has not run.
     std::string model() const
     {
         const std::string path = backboneDir() + "/nsfwjs_" + GetParam() + ".onnx";
@@ -178,10 +180,11 @@ protected:
     }
 };
 
-#define DMAD_REQUIRE_BACKBONE(var)                                                                  \
-    const std::string var = model();                                                                \
-    if (var.empty())                                                                                \
-        GTEST_SKIP() << "needs " << backboneDir() << "/nsfwjs_" << GetParam()                      \
+//! Skips the test, saying how to get the model, when the converted model is absent.
+#define DMAD_REQUIRE_BACKBONE(var)                                                          \
+    const std::string var = model();                                                        \
+    if (var.empty())                                                                        \
+        GTEST_SKIP() << "needs " << backboneDir() << "/nsfwjs_" << GetParam()              \
                      << ".onnx: run scripts/get-backbone.sh (or set DMAD_BACKBONE_DIR)"
 
 TEST_P(DMAD_Backbones_nsfwjs, matches_tfjs)
@@ -226,19 +229,21 @@ TEST_P(DMAD_Backbones_nsfwjs, presets_extract_features)
 
 INSTANTIATE_TEST_SUITE_P(/**/, DMAD_Backbones_nsfwjs,
                          testing::Values("inception_v3", "mobilenet_v2"),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(DMAD_Backbones, nsfwjs_presets)
 {
     const std::vector<String> names = FeatureExtractor::presetNames();
-    for (const char* name : { "inception_v3", "inception_v3-tf", "mobilenet_v2", "mobilenet_v2-tf" })
+    for (const char* name :
+         { "inception_v3", "inception_v3-tf", "mobilenet_v2", "mobilenet_v2-tf" })
         EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
 
     const FeatureExtractor::Params inception = FeatureExtractor::preset("inception_v3");
     EXPECT_EQ("nsfwjs_inception_v3.onnx", inception.model);
     EXPECT_EQ((std::vector<String>{ "mixed2", "mixed5" }), inception.layers);
     EXPECT_TRUE(inception.layerScales.empty());
-    const FeatureExtractor::Params mobile = FeatureExtractor::preset("mobilenet_v2", "/models/m.onnx");
+    const FeatureExtractor::Params mobile =
+        FeatureExtractor::preset("mobilenet_v2", "/models/m.onnx");
     EXPECT_EQ("/models/m.onnx", mobile.model);
     EXPECT_EQ((std::vector<String>{ "block_5_add", "block_10_project_BN" }), mobile.layers);
 

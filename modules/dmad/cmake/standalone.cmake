@@ -42,8 +42,11 @@ if(NOT DEFINED DMAD_BUILD_TESTS OR DMAD_BUILD_TESTS)
   add_executable(opencv_test_dmad ${DMAD_TEST_SOURCES})
   target_link_libraries(opencv_test_dmad PRIVATE opencv_dmad GTest::gtest Threads::Threads)
   target_include_directories(opencv_test_dmad PRIVATE "${DMAD_MODULE_DIR}/test" "${DMAD_MODULE_DIR}/src")
+  get_filename_component(_dmad_backbones "${DMAD_MODULE_DIR}/../../build/backbones" ABSOLUTE)
   target_compile_definitions(opencv_test_dmad PRIVATE DMAD_STANDALONE=1
-    "DMAD_SHARED_DIR=\"${DMAD_SHARED_DIR}\"" "DMAD_TEST_DATA_DIR=\"${DMAD_MODULE_DIR}/test/data\"")
+    "DMAD_SHARED_DIR=\"${DMAD_SHARED_DIR}\""
+    "DMAD_TEST_DATA_DIR=\"${DMAD_MODULE_DIR}/test/data\""
+    "DMAD_DEFAULT_BACKBONE_DIR=\"${_dmad_backbones}\"")
   dmad_use_dependencies(opencv_test_dmad)
   # One ctest entry per gtest case, so ctest's closing line counts the real tests. Discovery runs
   # just before the tests, not at build time.

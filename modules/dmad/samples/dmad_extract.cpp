@@ -2,6 +2,8 @@
 //
 //   dmad_extract --input=<image or folder> [--backbone=mobilenetv2-int8] [--model=<network file>]
 //                [--size=256] [--batch=8] [--threads=<n>] [--out=<features.yml.gz>]
+//
+// Backbones: FeatureExtractor::presetNames(), described in doc/backbones.md.
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/filesystem.hpp>
@@ -16,7 +18,8 @@ using namespace cv;
 static const char* const keys =
     "{ help h    |                  | print this help }"
     "{ input i   | <none>           | an image or a folder of images }"
-    "{ backbone  | mobilenetv2-int8 | backbone preset: mobilenetv2-int8, wrn50 }"
+    "{ backbone  | mobilenetv2-int8 | backbone preset: mobilenetv2-int8, wrn50, inception_v3, "
+    "mobilenet_v2 (and -tf variants) }"
     "{ model m   |                  | network file (default: the preset's file name) }"
     "{ size      | 256              | network input size (square) }"
     "{ batch     | 8                | images per forward pass }"

@@ -63,7 +63,10 @@ public:
 
     /** @brief Layer names, quantisation and preprocessing of a known backbone.
     @param name one of presetNames(): "mobilenetv2-int8" (ONNX Model Zoo MobileNetV2 int8),
-    "wrn50" (torchvision wide_resnet50_2 exported by tools/export_wrn50.py).
+    "wrn50" (torchvision wide_resnet50_2 exported by tools/export_wrn50.py), "inception_v3" and
+    "mobilenet_v2" (Keras ImageNet trunks from the npm package nsfwjs, converted by
+    scripts/get-backbone.sh; fed RGB x/255), "inception_v3-tf" and "mobilenet_v2-tf" (the same
+    fed x/127.5 - 1, Keras' ImageNet preprocessing). See doc/backbones.md.
     @param model path of the network file; empty keeps the preset's default file name.
     */
     CV_WRAP static Params preset(const String& name, const String& model = String());

@@ -104,7 +104,14 @@ void DMAD::Params::read(const FileNode& node)
     banks.read(node["banks"]);
 }
 
+DMAD::Timings::Timings() : images(0), extractMs(0), searchMs(0), scoreMs(0), mapMs(0) {}
+
 namespace {
+
+double elapsedMs(int64 since)
+{
+    return 1000.0 * (double)(getTickCount() - since) / getTickFrequency();
+}
 
 void validate(const DMAD::Params& p)
 {
@@ -184,9 +191,11 @@ public:
         score = (float)maxScore;
         if (anomalyMap.needed())
         {
+            const int64 start = getTickCount();
             Mat map;
             anomalyMapFromPatchScores(patchScores, params_.backbone.inputSize, img.size(), params_.mapSigma, map);
             map.copyTo(anomalyMap);
+            addTiming(0, 0, 0, 0, elapsedMs(start));
         }
     }
 
@@ -200,10 +209,13 @@ public:
         requireTrained();
         Mat features;
         Size grid;
+        const int64 start = getTickCount();
         extractor_->extractBatch(imgs, features, grid);
+        addTiming((double)imgs.size(), elapsedMs(start), 0, 0, 0);
         const int cells = grid.area();
         Mat all;
         scorePatches(features, all);
+        const int64 mapStart = getTickCount();
         Mat out((int)imgs.size(), 1, CV_32F);
         std::vector<Mat> maps;
         for (size_t i = 0; i < imgs.size(); i++)
@@ -229,6 +241,7 @@ public:
                 anomalyMaps.create(maps[i].size(), CV_32F, (int)i, true);
                 maps[i].copyTo(anomalyMaps.getMat((int)i));
             }
+            addTiming(0, 0, 0, 0, elapsedMs(mapStart));
         }
     }
 
@@ -237,12 +250,26 @@ public:
         requireTrained();
         Mat features, scores;
         Size grid;
+        const int64 start = getTickCount();
         extractor_->extract(image, features, grid);
+        addTiming(1, elapsedMs(start), 0, 0, 0);
         scorePatches(features, scores);
         scores.reshape(1, grid.height).copyTo(patchScores);
     }
 
     Params getParams() const CV_OVERRIDE { return params_; }
+
+    Timings getTimings() const CV_OVERRIDE
+    {
+        std::lock_guard<std::mutex> lock(timingMutex_);
+        return timings_;
+    }
+
+    void resetTimings() CV_OVERRIDE
+    {
+        std::lock_guard<std::mutex> lock(timingMutex_);
+        timings_ = Timings();
+    }
 
     void setScorer(int scorer) CV_OVERRIDE
     {
@@ -368,23 +395,37 @@ private:
             CV_Error(Error::StsError, "dmad: the model is not trained (call train() or DMAD::load())");
     }
 
+    void addTiming(double images, double extractMs, double searchMs, double scoreMs, double mapMs) const
+    {
+        std::lock_guard<std::mutex> lock(timingMutex_);
+        timings_.images += images;
+        timings_.extractMs += extractMs;
+        timings_.searchMs += searchMs;
+        timings_.scoreMs += scoreMs;
+        timings_.mapMs += mapMs;
+    }
+
     //! Anomaly score of each feature row (n x 1 CV_32F).
     void scorePatches(const Mat& features, Mat& scores) const
     {
         const Ptr<MemoryBank> normal = banks_->getNormalBank();
+        const int64 start = getTickCount();
         if (params_.scorer == SCORER_PATCHCORE)
         {
             Mat d, idx;
             normal->search(features, 1, d, idx);
             cv::sqrt(d, scores);
+            addTiming(0, 0, elapsedMs(start), 0, 0);
             return;
         }
         CV_Assert(head_ && enhancement_);
         Mat normalNeighbours, abnormalNeighbours, representation;
         neighbourFeatures(*normal, features, Mat(), normalNeighbours);
         neighbourFeatures(*banks_->getAbnormalBank(), features, Mat(), abnormalNeighbours);
+        const int64 scoreStart = getTickCount();
         enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
         head_->compute(representation, scores);
+        addTiming(0, 0, (double)(scoreStart - start) * 1000.0 / getTickFrequency(), elapsedMs(scoreStart), 0);
     }
 
     //! Rows of k neighbours' features, nearest first (n x k*D).
@@ -418,6 +459,8 @@ private:
     Ptr<DualMemoryBank> banks_;
     Ptr<KnowledgeEnhancement> enhancement_;
     Ptr<ScoringHead> head_;
+    mutable std::mutex timingMutex_;
+    mutable Timings timings_;
 };
 
 // ---------------------------------------------------------------------------------------------

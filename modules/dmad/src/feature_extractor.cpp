@@ -9,6 +9,7 @@
 
 #include <opencv2/dnn.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace cv {
@@ -85,6 +86,31 @@ bool fileExists(const String& path)
 {
     std::ifstream f(path.c_str(), std::ios::binary);
     return f.good();
+}
+
+/** A network file as given, else a bare file name looked up in the folders of $DMAD_BACKBONE_PATH
+    (separated by ':'), where presets name their files without a folder. */
+String locateModelFile(const String& path, String& searched)
+{
+    if (fileExists(path) || path.find_first_of("/\\") != String::npos)
+        return path;
+    const char* env = std::getenv("DMAD_BACKBONE_PATH");
+    String dirs = env ? String(env) : String();
+    size_t begin = 0;
+    while (begin <= dirs.size())
+    {
+        const size_t end = std::min(dirs.find(':', begin), dirs.size());
+        const String dir = dirs.substr(begin, end - begin);
+        if (!dir.empty())
+        {
+            searched += (searched.empty() ? "" : ", ") + dir;
+            const String candidate = dir + "/" + path;
+            if (fileExists(candidate))
+                return candidate;
+        }
+        begin = end + 1;
+    }
+    return path;
 }
 
 /** Writes one image, resized and normalised, into the planar float slice `dst` (3 x H x W). */
@@ -301,12 +327,17 @@ public:
     String getDefaultName() const CV_OVERRIDE { return kExtractorNode; }
 
 private:
-    void configure(const Params& params)
+    void configure(const Params& requested)
     {
-        validate(params);
+        validate(requested);
+        Params params = requested;
+        String searched;
+        params.model = locateModelFile(requested.model, searched);
         if (!fileExists(params.model))
             CV_Error(Error::StsObjectNotFound,
-                     cv::format("dmad: backbone model file '%s' not found", params.model.c_str()));
+                     cv::format("dmad: backbone model file '%s' not found%s", params.model.c_str(),
+                                searched.empty() ? " (bare names are looked up in $DMAD_BACKBONE_PATH)"
+                                                 : (" in $DMAD_BACKBONE_PATH (" + searched + ")").c_str()));
         if (!params.config.empty() && !fileExists(params.config))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone config file '%s' not found", params.config.c_str()));

@@ -75,6 +75,18 @@ public:
         void read(const FileNode& node);
     };
 
+    /** @brief Time spent by predict(), predictBatch() and computePatchScores() since the last
+    resetTimings(), per stage, summed over all calls and threads. */
+    struct CV_EXPORTS_W_SIMPLE Timings
+    {
+        CV_WRAP Timings();
+        CV_PROP_RW double images;     //!< images scored
+        CV_PROP_RW double extractMs;  //!< backbone and patch aggregation
+        CV_PROP_RW double searchMs;   //!< nearest-neighbour search in the banks
+        CV_PROP_RW double scoreMs;    //!< enhancement and scoring head
+        CV_PROP_RW double mapMs;      //!< anomaly map
+    };
+
     CV_WRAP static Ptr<DMAD> create(const Params& params = Params());
     /** @brief Loads a model saved with save(); its backbone file is looked up at the saved path,
     then beside the model file. */
@@ -113,6 +125,8 @@ public:
     CV_WRAP virtual void computePatchScores(InputArray image, OutputArray patchScores) const = 0;
 
     CV_WRAP virtual Params getParams() const = 0;
+    CV_WRAP virtual Timings getTimings() const = 0;
+    CV_WRAP virtual void resetTimings() = 0;
     //! @brief Switches between the learned score and the PatchCore baseline without retraining.
     CV_WRAP virtual void setScorer(int scorer) = 0;
 

@@ -59,6 +59,17 @@ struct TempFile
     std::string path;
 };
 
+//! A fresh temporary folder that is removed, with its contents, when the guard goes out of scope.
+struct TempDir
+{
+    TempDir() : path(cv::tempfile("_dir"))
+    {
+        cv::utils::fs::createDirectories(path);
+    }
+    ~TempDir() { cv::utils::fs::remove_all(path); }
+    std::string path;
+};
+
 //! Asserts that `statement` throws a cv::Exception whose message contains `fragment`.
 #define EXPECT_CV_ERROR(statement, fragment)                                                        \
     do {                                                                                            \

@@ -5,6 +5,7 @@
 #ifndef OPENCV_DMAD_HPP
 #define OPENCV_DMAD_HPP
 
+#include "opencv2/dmad/anomaly_synthesis.hpp"
 #include "opencv2/dmad/feature_extractor.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank

@@ -111,8 +111,8 @@ struct JitteredPoints
         for (int j = 0; j < rows; j++)
             for (int i = 0; i < cols; i++)
             {
-                points.emplace_back((i + synth::uniform(rng, 0.05, 0.95)) * cell,
-                                    (j + synth::uniform(rng, 0.05, 0.95)) * cell);
+                const float px = (i + synth::uniform(rng, 0.05, 0.95)) * cell;
+                points.emplace_back(px, (j + synth::uniform(rng, 0.05, 0.95)) * cell);
                 attribute.push_back(synth::uniform(rng, 0, 1));
             }
     }
@@ -147,7 +147,9 @@ void textureNoise(Size size, RNG& rng, Mat& bgr)
 {
     const int base = 1 << rng.uniform(1, 5);
     Mat v;
-    fractalNoise(size, Size(base, base), rng.uniform(3, 7), synth::uniform(rng, 0.4, 0.7), rng, v);
+    const int octaves = rng.uniform(3, 7);
+    const double persistence = synth::uniform(rng, 0.4, 0.7);
+    fractalNoise(size, Size(base, base), octaves, persistence, rng, v);
     normaliseRange(v);
     colourise(v, randomPalette(rng, rng.uniform(2, 4)), bgr);
 }
@@ -160,7 +162,8 @@ void textureStripes(Size size, RNG& rng, Mat& bgr)
     const float waviness = synth::uniform(rng, 0, 1) < 0.5f ? 0.f : synth::uniform(rng, 1, 6);
     const float k = synth::uniform(rng, 1, 12);
     Mat warp;
-    perlinNoise(size, Size(rng.uniform(1, 4), rng.uniform(1, 4)), rng, warp);
+    const int wx = rng.uniform(1, 4), wy = rng.uniform(1, 4);
+    perlinNoise(size, Size(wx, wy), rng, warp);
     Mat v(size, CV_32F);
     const float c = std::cos(theta), s = std::sin(theta);
     for (int y = 0; y < size.height; y++)
@@ -235,12 +238,13 @@ void textureFibres(Size size, RNG& rng, Mat& bgr)
     const float maxLength = S * synth::uniform(rng, 0.1, 0.6);
     for (int i = 0; i < count; i++)
     {
-        const Point2f p(synth::uniform(rng, -0.1, 1.1) * size.width,
-                        synth::uniform(rng, -0.1, 1.1) * size.height);
+        const float px = synth::uniform(rng, -0.1, 1.1) * size.width;
+        const Point2f p(px, synth::uniform(rng, -0.1, 1.1) * size.height);
         const float a = theta + (float)rng.gaussian(spread);
         const float len = maxLength * synth::uniform(rng, 0.2, 1);
         const Point2f q = p + Point2f(std::cos(a), std::sin(a)) * len;
-        const Vec3f col = palette[rng.uniform(0, 2) * 2] * synth::uniform(rng, 0.8, 1.2);
+        const Vec3f& tone = palette[rng.uniform(0, 2) * 2];
+        const Vec3f col = tone * synth::uniform(rng, 0.8, 1.2);
         line(canvas, Point(cvRound(p.x * 16), cvRound(p.y * 16)), Point(cvRound(q.x * 16),
              cvRound(q.y * 16)), Scalar(col[0], col[1], col[2]), rng.uniform(0, 6) == 0 ? 2 : 1,
              LINE_AA, 4);
@@ -263,16 +267,20 @@ void textureDots(Size size, RNG& rng, Mat& bgr)
         const float step = radius * synth::uniform(rng, 2.5, 4);
         for (float y = 0; y < size.height + step; y += step)
             for (float x = 0; x < size.width + step; x += step)
-                centres.emplace_back(x + (float)rng.gaussian(radius * 0.3),
-                                     y + (float)rng.gaussian(radius * 0.3));
+            {
+                const float px = x + (float)rng.gaussian(radius * 0.3);
+                centres.emplace_back(px, y + (float)rng.gaussian(radius * 0.3));
+            }
     }
     else
     {
         const int count = (int)(synth::uniform(rng, 0.3, 0.9) * size.area() /
                                 (CV_PI * radius * radius));
         for (int i = 0; i < count; i++)
-            centres.emplace_back(synth::uniform(rng, 0, size.width),
-                                 synth::uniform(rng, 0, size.height));
+        {
+            const float px = synth::uniform(rng, 0, size.width);
+            centres.emplace_back(px, synth::uniform(rng, 0, size.height));
+        }
     }
     for (const Point2f& c : centres)
     {
@@ -302,8 +310,8 @@ void textureMarble(Size size, RNG& rng, Mat& bgr)
     const float theta = synth::uniform(rng, 0, CV_PI), c = std::cos(theta), s = std::sin(theta);
     const float bands = synth::uniform(rng, 1, 6), strength = synth::uniform(rng, 3, 10);
     const float gamma = synth::uniform(rng, 0.5, 2);
-    const Point2f centre(synth::uniform(rng, -0.5, 1.5) * size.width,
-                         synth::uniform(rng, -0.5, 1.5) * size.height);
+    const float cx = synth::uniform(rng, -0.5, 1.5) * size.width;
+    const Point2f centre(cx, synth::uniform(rng, -0.5, 1.5) * size.height);
     Mat v(size, CV_32F);
     for (int y = 0; y < size.height; y++)
         for (int x = 0; x < size.width; x++)

@@ -7,6 +7,7 @@
 
 #include "opencv2/dmad/anomaly_synthesis.hpp"
 #include "opencv2/dmad/feature_extractor.hpp"
+#include "opencv2/dmad/synthetic_dataset.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank
 

@@ -272,8 +272,10 @@ bool generateSyntheticDataset(const String& root, const SyntheticDatasetParams& 
                      cv::format("dmad: '%s/%s' exists but was not written by "
                                 "generateSyntheticDataset (no matching %s); choose another folder",
                                 root.c_str(), name.c_str(), markerPath.c_str()));
+    // Only folders named like a class are ever removed, whatever the marker says.
+    const std::vector<String> known = syntheticClassNames();
     for (const String& name : stale)
-        if (!name.empty() && name.find('/') == String::npos && name != "." && name != "..")
+        if (std::find(known.begin(), known.end(), name) != known.end())
             utils::fs::remove_all(root + "/" + name);
 
     for (const Job& j : jobs)

@@ -14,8 +14,8 @@ namespace dmad {
 //! @{
 
 /** @brief Families of procedural textures, standing in for the 47 categories of the Describable
-Textures Dataset that DRAEM @cite zavrtanik2021draem and DMAD @cite hu2024dmad paste into normal
-images. Every family draws its own colours, scales and orientation from the seed.
+Textures Dataset @cite cimpoi2014describing that DRAEM @cite zavrtanik2021draem and DMAD
+@cite hu2024dmad paste into normal images. Every family draws its own colours, scales and orientation from the seed.
 */
 enum TextureKind
 {

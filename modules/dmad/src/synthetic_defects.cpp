@@ -287,9 +287,16 @@ void paintCrack(const Scene& scene, RNG& rng, Mat& albedo, Mat& mask)
     float length = S * uniform(rng, 0.15, 0.35);
     if (scene.ring)
     {
-        // On a ring: from one edge of the band across it, as stress cracks run.
+        // On a ring: from one edge of the band across it, as stress cracks run. Walk back from
+        // the drawn point to the edge behind it and start there.
         const Point2f radial = p - scene.centre;
         heading = std::atan2(radial.y, radial.x) + (rng.uniform(0, 2) ? 0.f : (float)CV_PI);
+        const Point2f back(-std::cos(heading), -std::sin(heading));
+        const Rect frame(0, 0, S, S);
+        for (Point2f q = p + back; frame.contains(Point(cvFloor(q.x), cvFloor(q.y))) &&
+                                   scene.coverage.at<float>(cvFloor(q.y), cvFloor(q.x)) > 0.99f;
+             q += back)
+            p = q;
         heading += (float)rng.gaussian(0.2);
         length = scene.detail * uniform(rng, 0.6, 1.1);
     }

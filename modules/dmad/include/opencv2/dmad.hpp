@@ -5,10 +5,12 @@
 #ifndef OPENCV_DMAD_HPP
 #define OPENCV_DMAD_HPP
 
+#include "opencv2/dmad/anomaly_synthesis.hpp"
 #include "opencv2/dmad/dataset.hpp"
 #include "opencv2/dmad/dmad.hpp"
 #include "opencv2/dmad/metrics.hpp"
 #include "opencv2/dmad/progress.hpp"
+#include "opencv2/dmad/synthetic_dataset.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank
 

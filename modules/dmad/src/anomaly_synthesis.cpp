@@ -112,20 +112,6 @@ Mat augmentTexture(const Mat& texture, RNG& rng)
     return t;
 }
 
-bool isImageFile(const String& path)
-{
-    String lower = path;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return (char)std::tolower(c); });
-    for (const char* ext : { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" })
-    {
-        const size_t n = std::strlen(ext);
-        if (lower.size() > n && lower.compare(lower.size() - n, n, ext) == 0)
-            return true;
-    }
-    return false;
-}
-
 } // namespace
 
 void blendAnomaly(InputArray _image, InputArray _texture, InputArray _mask, double beta,

@@ -505,6 +505,52 @@ Mat column(const std::vector<int>& v)
     return Mat(v, true).reshape(1, (int)v.size());
 }
 
+/** Pseudo anomalies for the unsupervised abnormal bank: a texture pasted into normal training images
+    through a Perlin mask (DRAEM), kept where the mask touches the grid (the same Filter as annotated
+    anomalies). The patches keep the id of their normal image, so leave-one-image-out hides them from
+    that image's own training patches. */
+void addSyntheticDefects(const FeatureExtractor& extractor, const ImageSource& normal, int images,
+                         const std::vector<Mat>& textures, const std::vector<int>& classIds, RNG& rng,
+                         DualMemoryBank::Sources& sources)
+{
+    const Size grid = extractor.gridSize();
+    const int n = std::min(images, normal.size());
+    const int chunk = std::max(1, extractor.getParams().batchSize);
+    ProgressReporter progress("synthetic-defects", n);
+    std::vector<int> ids, classes;
+    for (int first = 0; first < n; first += chunk)
+    {
+        std::vector<Mat> batch;
+        std::vector<std::vector<int>> cellsHit;
+        std::vector<int> sourceIds;
+        for (int j = first; j < std::min(n, first + chunk); j++)
+        {
+            // evenly spread over the training list, so every class gets its share
+            const int i = (int)((int64)j * normal.size() / n);
+            const Mat texture = textures.empty() ? Mat() : textures[rng.uniform(0, (int)textures.size())];
+            Mat anomalous, mask;
+            synthesizeAnomaly(normal.get(i), texture, anomalous, mask, rng);
+            batch.push_back(anomalous);
+            cellsHit.push_back(maskedPatchIndices(mask, grid));
+            sourceIds.push_back(i);
+        }
+        Mat features;
+        Size g;
+        extractor.extractBatch(batch, features, g);
+        for (size_t b = 0; b < batch.size(); b++)
+            for (int c : cellsHit[b])
+            {
+                sources.synthetic.push_back(features.row((int)b * grid.area() + c));
+                ids.push_back(sourceIds[b]);
+                classes.push_back(classIds.empty() ? -1 : classIds[sourceIds[b]]);
+            }
+        progress.advance((int64)batch.size());
+    }
+    progress.finish(cv::format("%d images, %d defect patches", n, sources.synthetic.rows));
+    sources.syntheticImageIds = column(ids);
+    sources.syntheticClassIds = column(classes);
+}
+
 } // namespace
 
 void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
@@ -571,7 +617,27 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         sources.annotatedClassIds = column(annotatedClassIds);
     }
 
-    // 3. both banks
+    // 3. out-of-domain textures and synthetic defects, for the recipes that use them
+    const int flags = nAnomalous > 0 ? params_.banks.supervisedSources : params_.banks.unsupervisedSources;
+    if (wantHead && (flags & (DualMemoryBank::ABNORMAL_TEXTURES | DualMemoryBank::ABNORMAL_SYNTHETIC)))
+    {
+        std::vector<Mat> textures;
+        if (!params_.textureFolder.empty())
+            loadTextures(params_.textureFolder, textures, params_.backbone.inputSize, params_.textureImages);
+        else
+            for (int t = 0; t < params_.textureImages; t++)
+            {
+                Mat texture;
+                generateTexture(params_.backbone.inputSize, TEXTURE_RANDOM, rng, texture);
+                textures.push_back(texture);
+            }
+        if ((flags & DualMemoryBank::ABNORMAL_TEXTURES) && !textures.empty())
+            sources.textures = extractAll(*extractor, ImageSource(textures), "extract-textures");
+        if ((flags & DualMemoryBank::ABNORMAL_SYNTHETIC) && params_.syntheticImages > 0)
+            addSyntheticDefects(*extractor, normal, params_.syntheticImages, textures, classIds, rng, sources);
+    }
+
+    // 4. both banks
     Ptr<DualMemoryBank> banks = DualMemoryBank::create(params_.banks);
     banks->build(sources, wantHead);
     const Ptr<MemoryBank> normalBank = banks->getNormalBank();
@@ -586,7 +652,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             CV_Error(Error::StsBadArg, cv::format("dmad: banks of %d and %d entries are too small for %d neighbours",
                                                   normalBank->size(), abnormalBank->size(), k));
 
-        // 4. training patches and their leave-one-image-out neighbours, computed once for all epochs
+        // 5. training patches and their leave-one-image-out neighbours, computed once for all epochs
         const int perImage = std::max(1, (int)std::lround(params_.trainPatchRatio * cells));
         std::vector<int> rows;
         std::vector<int> cellOrder(cells);
@@ -626,7 +692,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             neighbours(annotatedPool, sources.annotatedImageIds, "neighbours-anomalies");
         }
 
-        // 5. score learning
+        // 6. score learning
         const int D = extractor->featureDims();
         KnowledgeEnhancement::Params ep;
         ep.featureDims = D;

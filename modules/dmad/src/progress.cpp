@@ -89,6 +89,8 @@ double ProgressReporter::elapsedSeconds() const
 void ProgressReporter::advance(int64 units, const String& message)
 {
     const int64 done = done_.fetch_add(units) + units;
+    if (done >= total_)
+        return;  // finish() reports the end
     const int64 now = getTickCount();
     {
         std::lock_guard<std::mutex> lock(mutex_);

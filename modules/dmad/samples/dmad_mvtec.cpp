@@ -36,6 +36,12 @@ static const char* const keys =
     "{ config    | cpu    | cpu or paper (DMAD::Params::cpu / paper) }"
     "{ epochs    | 0      | override the configuration's epochs (0: keep) }"
     "{ neighbours| 0      | override the neighbours per bank of the enhancement (0: keep) }"
+    "{ lr        | 0      | override the head's learning rate; the adaptor and enhancement get half of it (0: keep) }"
+    "{ batch     | 0      | override the normal patches per training step (0: keep) }"
+    "{ hidden    | 0      | override the scoring head's hidden units (0: keep) }"
+    "{ noise     | -1     | override the pseudo-anomaly noise sigma (-1: keep) }"
+    "{ coreset   | 0      | override the normal bank's coreset ratio (0: keep) }"
+    "{ recipe    | -1     | override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep) }"
     "{ heatmaps  | 10     | heatmaps written per class and test type (-1: all, 0: none) }"
     "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
 
@@ -327,6 +333,21 @@ int main(int argc, char** argv)
             params.epochs = epochs;
         if (neighbours > 0)
             params.neighbours = neighbours;
+        if (parser.get<double>("lr") > 0)
+        {
+            params.headLearningRate = parser.get<double>("lr");
+            params.adaptorLearningRate = params.enhancementLearningRate = params.headLearningRate / 2;
+        }
+        if (parser.get<int>("batch") > 0)
+            params.batchPatches = parser.get<int>("batch");
+        if (parser.get<int>("hidden") > 0)
+            params.hiddenDims = parser.get<int>("hidden");
+        if (parser.get<double>("noise") >= 0)
+            params.noiseStd = parser.get<double>("noise");
+        if (parser.get<double>("coreset") > 0)
+            params.banks.normalCoresetRatio = parser.get<double>("coreset");
+        if (parser.get<int>("recipe") >= 0)
+            params.banks.unsupervisedSources = parser.get<int>("recipe");
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -398,6 +419,11 @@ int main(int argc, char** argv)
              << "    \"epochs\": " << params.epochs << ",\n"
              << "    \"neighbours\": " << params.neighbours << ",\n"
              << "    \"hidden_dims\": " << params.hiddenDims << ",\n"
+             << "    \"batch_patches\": " << params.batchPatches << ",\n"
+             << "    \"head_learning_rate\": " << params.headLearningRate << ",\n"
+             << "    \"noise_std\": " << params.noiseStd << ",\n"
+             << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
+             << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"

@@ -211,6 +211,7 @@ public:
         Size grid;
         const int64 start = getTickCount();
         extractor_->extractBatch(imgs, features, grid);
+        features *= featureScale_;
         addTiming((double)imgs.size(), elapsedMs(start), 0, 0, 0);
         const int cells = grid.area();
         Mat all;
@@ -252,6 +253,7 @@ public:
         Size grid;
         const int64 start = getTickCount();
         extractor_->extract(image, features, grid);
+        features *= featureScale_;
         addTiming(1, elapsedMs(start), 0, 0, 0);
         scorePatches(features, scores);
         scores.reshape(1, grid.height).copyTo(patchScores);
@@ -291,7 +293,8 @@ public:
     void write(FileStorage& fs) const CV_OVERRIDE
     {
         persistence::writeHeader(fs, kModelClass);
-        fs << "grid" << grid_ << "has_head" << (int)!head_.empty() << "params" << "{";
+        fs << "grid" << grid_ << "feature_scale" << featureScale_ << "has_head" << (int)!head_.empty()
+           << "params" << "{";
         params_.write(fs);
         fs << "}";
     }
@@ -332,6 +335,9 @@ public:
             Size grid;
             node["grid"] >> grid;
             const bool hasHead = persistence::readInt(node, "has_head", where) != 0;
+            const double featureScale = persistence::readReal(node, "feature_scale", where);
+            if (!(featureScale > 0) || !std::isfinite(featureScale))
+                CV_Error(Error::StsParseError, "dmad: invalid feature_scale");
 
             const FileNode extractorNode = fs[kExtractorNode];
             persistence::checkHeader(extractorNode, "FeatureExtractor", String(kExtractorNode) + " node");
@@ -365,6 +371,7 @@ public:
             params_ = p;
             params_.backbone = ep;
             grid_ = grid;
+            featureScale_ = featureScale;
             extractor_ = extractor;
             banks_ = banks;
             enhancement_ = enhancement;
@@ -455,6 +462,8 @@ private:
 
     Params params_;
     Size grid_;
+    //! Brings the backbone's features to unit RMS spread, so noiseStd means the same for every backbone.
+    double featureScale_ = 1.0;
     Ptr<FeatureExtractor> extractor_;
     Ptr<DualMemoryBank> banks_;
     Ptr<KnowledgeEnhancement> enhancement_;
@@ -500,6 +509,26 @@ Mat extractAll(const FeatureExtractor& extractor, const ImageSource& images, con
     return all;
 }
 
+/** 1 / sqrt(mean per-dimension variance) of the normal training features: backbones differ in
+    scale by an order of magnitude, while the pseudo-anomaly noise and the learning rates assume one. */
+double unitSpreadScale(const Mat& features)
+{
+    Mat mean, sq;
+    reduce(features, mean, 0, REDUCE_AVG, CV_64F);
+    Mat f64;
+    double meanVariance = 0;
+    const int step = std::max(1, features.rows / 100000);  // a subsample is plenty for one number
+    int n = 0;
+    for (int i = 0; i < features.rows; i += step, n++)
+        for (int c = 0; c < features.cols; c++)
+        {
+            const double d = features.at<float>(i, c) - mean.at<double>(c);
+            meanVariance += d * d;
+        }
+    meanVariance /= (double)n * features.cols;
+    return meanVariance > 0 ? 1.0 / std::sqrt(meanVariance) : 1.0;
+}
+
 Mat column(const std::vector<int>& v)
 {
     return Mat(v, true).reshape(1, (int)v.size());
@@ -509,7 +538,7 @@ Mat column(const std::vector<int>& v)
     through a Perlin mask (DRAEM), kept where the mask touches the grid (the same Filter as annotated
     anomalies). The patches keep the id of their normal image, so leave-one-image-out hides them from
     that image's own training patches. */
-void addSyntheticDefects(const FeatureExtractor& extractor, const ImageSource& normal, int images,
+void addSyntheticDefects(const FeatureExtractor& extractor, double featureScale, const ImageSource& normal, int images,
                          const std::vector<Mat>& textures, const std::vector<int>& classIds, RNG& rng,
                          DualMemoryBank::Sources& sources)
 {
@@ -537,6 +566,7 @@ void addSyntheticDefects(const FeatureExtractor& extractor, const ImageSource& n
         Mat features;
         Size g;
         extractor.extractBatch(batch, features, g);
+        features *= featureScale;
         for (size_t b = 0; b < batch.size(); b++)
             for (int c : cellsHit[b])
             {
@@ -576,6 +606,8 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
     // 1. patch features of every normal image of every class
     DualMemoryBank::Sources sources;
     sources.normal = extractAll(*extractor, normal, "extract");
+    const double featureScale = unitSpreadScale(sources.normal);
+    sources.normal *= featureScale;
     std::vector<int> normalImageIds(sources.normal.rows), normalClassIds(sources.normal.rows);
     for (int i = 0; i < sources.normal.rows; i++)
     {
@@ -605,6 +637,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             Mat f;
             Size g;
             extractor->extract(image, f, g);
+            f *= featureScale;
             for (int c : cellsHit)
             {
                 sources.annotated.push_back(f.row(c));
@@ -632,9 +665,10 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
                 textures.push_back(texture);
             }
         if ((flags & DualMemoryBank::ABNORMAL_TEXTURES) && !textures.empty())
-            sources.textures = extractAll(*extractor, ImageSource(textures), "extract-textures");
+            sources.textures = extractAll(*extractor, ImageSource(textures), "extract-textures") * featureScale;
         if ((flags & DualMemoryBank::ABNORMAL_SYNTHETIC) && params_.syntheticImages > 0)
-            addSyntheticDefects(*extractor, normal, params_.syntheticImages, textures, classIds, rng, sources);
+            addSyntheticDefects(*extractor, featureScale, normal, params_.syntheticImages, textures, classIds, rng,
+                                sources);
     }
 
     // 4. both banks
@@ -725,6 +759,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
     }
 
     grid_ = grid;
+    featureScale_ = featureScale;
     extractor_ = extractor;
     banks_ = banks;
     enhancement_ = enhancement;

@@ -27,7 +27,10 @@ FeatureExtractor::Params::Params()
 void FeatureExtractor::Params::write(FileStorage& fs) const
 {
     fs << "preset" << preset << "model" << model << "config" << config;
-    fs << "layers" << layers << "layer_scales" << layerScales << "layer_zero_points" << layerZeroPoints;
+    fs << "layers" << layers;
+    // OpenCV 4.6 cannot write an empty vector in BASE64 mode: float backbones simply omit the keys
+    if (!layerScales.empty())
+        fs << "layer_scales" << layerScales << "layer_zero_points" << layerZeroPoints;
     fs << "input_size" << inputSize << "swap_rb" << (int)swapRB << "scale" << scale;
     fs << "mean" << mean << "std" << std;
     fs << "patch_size" << patchSize << "layer_dims" << layerDims << "feature_dims" << featureDims;

@@ -36,7 +36,7 @@ struct TrainerSettings
 
 /** Learns the enhancement and the scoring head with DMAD's hinge loss on normal patches, Gaussian
     pseudo anomalies of their representations (fresh each step) and annotated anomaly patches. */
-class ScoreTrainer
+class CV_EXPORTS ScoreTrainer
 {
 public:
     explicit ScoreTrainer(const TrainerSettings& settings) : settings_(settings) {}

@@ -160,6 +160,24 @@ TEST(DMAD_FeatureExtractor, save_load_round_trip)
     }
 }
 
+TEST(DMAD_FeatureExtractor, params_of_float_backbones_round_trip_in_base64)
+{
+    FeatureExtractor::Params p = FeatureExtractor::preset("wrn50", "some/where/wrn50.onnx");
+    ASSERT_TRUE(p.layerScales.empty());
+    FileStorage out(".yml", FileStorage::WRITE | FileStorage::MEMORY | FileStorage::BASE64);
+    out << "params" << "{";
+    p.write(out);
+    out << "}";
+    FileStorage in(out.releaseAndGetString(), FileStorage::READ | FileStorage::MEMORY);
+    FeatureExtractor::Params q = FeatureExtractor::preset("mobilenetv2-int8");
+    q.read(in["params"]);
+    EXPECT_EQ(p.model, q.model);
+    EXPECT_EQ(p.layers, q.layers);
+    EXPECT_TRUE(q.layerScales.empty());
+    EXPECT_TRUE(q.layerZeroPoints.empty());
+    EXPECT_EQ(p.featureDims, q.featureDims);
+}
+
 TEST(DMAD_FeatureExtractor, clear_errors)
 {
     EXPECT_CV_ERROR(FeatureExtractor::create(FeatureExtractor::preset("mobilenetv2-int8", "/nonexistent/m.onnx")),

@@ -227,7 +227,7 @@ TEST(DMAD_FeatureExtractor, unavailable_backend_is_an_error)
     for (const auto& backend : dnn::getAvailableBackends())
         haveCuda = haveCuda || backend.first == dnn::DNN_BACKEND_CUDA;
     if (haveCuda)
-        GTEST_SKIP() << "this OpenCV has the CUDA backend";
+        DMAD_SKIP_TEST("this OpenCV has the CUDA backend");
     Ptr<FeatureExtractor> extractor = mobileNet(model);
     EXPECT_CV_ERROR(extractor->setPreferableBackend(dnn::DNN_BACKEND_CUDA), "not available");
     EXPECT_CV_ERROR(extractor->setPreferableTarget(dnn::DNN_TARGET_CUDA), "not available");

@@ -184,8 +184,8 @@ protected:
 #define DMAD_REQUIRE_BACKBONE(var)                                                          \
     const std::string var = model();                                                        \
     if (var.empty())                                                                        \
-        GTEST_SKIP() << "needs " << backboneDir() << "/nsfwjs_" << GetParam()              \
-                     << ".onnx: run scripts/get-backbone.sh (or set DMAD_BACKBONE_DIR)"
+        DMAD_SKIP_TEST("needs " << backboneDir() << "/nsfwjs_" << GetParam()               \
+                       << ".onnx: run scripts/get-backbone.sh (or set DMAD_BACKBONE_DIR)")
 
 TEST_P(DMAD_Backbones_nsfwjs, matches_tfjs)
 {

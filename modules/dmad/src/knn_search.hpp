@@ -7,18 +7,47 @@
 
 #include <opencv2/core.hpp>
 
+#include <memory>
+
 namespace cv {
 namespace dmad {
 
-/** Exact k nearest neighbours by squared L2, `|q|^2 - 2 q.m + |m|^2` over tiles of queries and bank.
-    @param queries      q x D CV_32F
-    @param bank         N x D CV_32F
-    @param bankNorms    N x 1 CV_32F squared norms of the bank rows
+/** The search first keeps this many more candidates than asked for, ranked by the fast but
+    rounding-prone `|m|^2 - 2 q.m`, then ranks them again by exactly recomputed distances: a
+    neighbour is lost only if more than this many entries lie within float rounding of it. */
+constexpr int kExtraCandidates = 3;
+
+/** Exact k nearest neighbours by squared L2: blocked A * B^T products with a fused top-k scan,
+    then an exact (double) recomputation of the winners' distances.
+    @param queries      q x D CV_32F, continuous
+    @param bank         N x D CV_32F or CV_16F (converted tile by tile)
+    @param bankNorms    N x 1 CV_32F squared norms of the bank rows (as stored)
     @param bankImageIds N x 1 CV_32S (used only with excludeImageIds)
     @param excludeImageIds empty or q x 1 CV_32S
-    @param distances, indices  q x k outputs (ascending; -1 / FLT_MAX where fewer than k remain) */
+    @param distances, indices  q x k outputs (ascending; FLT_MAX / -1 where fewer than k remain) */
 void bruteForceKnn(const Mat& queries, const Mat& bank, const Mat& bankNorms, const Mat& bankImageIds,
                    const Mat& excludeImageIds, int k, Mat& distances, Mat& indices);
+
+/** Ranks each query's candidate rows (`candidates`, q x m CV_32S, -1 = none) by their exact
+    squared distance (computed in double), ties by index, and keeps the first k. */
+void refineCandidates(const Mat& queries, const Mat& bank, const Mat& candidates, int k,
+                      Mat& distances, Mat& indices);
+
+/** Exact KD-tree index (nanoflann) over a CV_32F copy of the bank; build once, search from any
+    number of threads. */
+class KdTreeIndex
+{
+public:
+    explicit KdTreeIndex(const Mat& bank);
+    ~KdTreeIndex();
+    //! Same contract as bruteForceKnn().
+    void search(const Mat& queries, const Mat& bankImageIds, const Mat& excludeImageIds, int k,
+                Mat& distances, Mat& indices) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }} // namespace cv::dmad
 

@@ -6,6 +6,8 @@
 #include "knn_search.hpp"
 #include "persistence.hpp"
 
+#include <climits>
+
 namespace cv {
 namespace dmad {
 
@@ -25,7 +27,25 @@ void MemoryBank::Params::read(const FileNode& node)
     searchMethod = persistence::readInt(node, "search_method", where);
     halfPrecisionStorage = persistence::readInt(node, "half_precision_storage", where) != 0;
     if (searchMethod < SEARCH_AUTO || searchMethod > SEARCH_KDTREE)
-        CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown search_method %d", where.c_str(), searchMethod));
+        CV_Error(Error::StsParseError,
+                 cv::format("dmad: %s: unknown search_method %d", where.c_str(), searchMethod));
+}
+
+namespace {
+// Crossover points of SEARCH_AUTO, see kdTreeIsFaster().
+const int kKdTreeMinBankSize = 2000;
+const int kKdTreeMaxDimsSmall = 8;
+const int kKdTreeMaxDimsLarge = 16;
+} // namespace
+
+bool MemoryBank::kdTreeIsFaster(int bankSize, int dims)
+{
+    /* Measured with dmad_bench_bank --crossover on 2 cores (doc/memory_bank.md), 1024 queries, bank
+       rows and queries N(0, 1): the KD-tree wins when the dimension is low enough for its bank
+       size. Below 2,000 rows the brute-force product is as fast as the tree for any D. */
+    if (bankSize < kKdTreeMinBankSize)
+        return false;
+    return dims <= (bankSize >= 100000 ? kKdTreeMaxDimsLarge : kKdTreeMaxDimsSmall);
 }
 
 namespace {
@@ -36,8 +56,27 @@ Mat idColumn(InputArray ids, int rows, const char* what)
         return Mat(rows, 1, CV_32S, Scalar(-1));
     Mat m = ids.getMat();
     if (m.type() != CV_32S || m.total() != (size_t)rows)
-        CV_Error(Error::StsBadSize, cv::format("dmad: %s must be %d CV_32S values, one per feature row", what, rows));
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: %s must be %d CV_32S values, one per row (got %d values of %s)",
+                            what, rows, (int)m.total(), typeToString(m.type()).c_str()));
     return m.reshape(1, rows).clone();
+}
+
+//! Squared norms of the rows as the search sees them (after any float16 rounding).
+Mat rowNorms(const Mat& features32)
+{
+    Mat norms(features32.rows, 1, CV_32F);
+    parallel_for_(Range(0, features32.rows), [&](const Range& r) {
+        for (int i = r.start; i < r.end; i++)
+        {
+            const float* row = features32.ptr<float>(i);
+            double s = 0;
+            for (int d = 0; d < features32.cols; d++)
+                s += (double)row[d] * row[d];
+            norms.at<float>(i) = (float)s;
+        }
+    });
+    return norms;
 }
 
 } // namespace
@@ -48,37 +87,57 @@ public:
     explicit MemoryBankImpl(const Params& params) : params_(params)
     {
         if (params.searchMethod < SEARCH_AUTO || params.searchMethod > SEARCH_KDTREE)
-            CV_Error(Error::StsBadArg, cv::format("dmad: unknown search method %d", params.searchMethod));
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: unknown MemoryBank search method %d", params.searchMethod));
     }
 
     void add(InputArray features, InputArray imageIds, InputArray classIds) CV_OVERRIDE
     {
+        CV_TRACE_FUNCTION();
         Mat f = features.getMat();
         if (f.empty())
             CV_Error(Error::StsBadArg, "dmad: MemoryBank::add got no features");
         if (f.type() != CV_32F || f.dims != 2)
-            CV_Error(Error::StsBadArg, "dmad: MemoryBank features must be a 2D CV_32F matrix");
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank features must be a 2D CV_32F matrix (got %s, %d dims)",
+                                typeToString(f.type()).c_str(), f.dims));
         if (!features_.empty() && f.cols != features_.cols)
-            CV_Error(Error::StsBadSize, cv::format("dmad: features have %d dims, the bank has %d", f.cols,
-                                                   features_.cols));
-        if (!cv::checkRange(f))
-            CV_Error(Error::StsBadArg, "dmad: MemoryBank::add got NaN or infinite feature values");
-        const Mat img = idColumn(imageIds, f.rows, "imageIds"), cls = idColumn(classIds, f.rows, "classIds");
-        Mat norms(f.rows, 1, CV_32F);
-        for (int i = 0; i < f.rows; i++)
-            norms.at<float>(i) = (float)f.row(i).dot(f.row(i));
-        features_.push_back(f);
+            CV_Error(Error::StsBadSize, cv::format("dmad: features have %d dims, the bank has %d",
+                                                   f.cols, features_.cols));
+        if ((int64)features_.rows + f.rows > (int64)INT_MAX)
+            CV_Error(Error::StsOutOfRange, "dmad: MemoryBank cannot hold more than 2^31-1 rows");
+        Point badAt;
+        if (!cv::checkRange(f, true, &badAt))
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank::add got a NaN or infinite value (row %d, column %d)",
+                                badAt.y, badAt.x));
+        const Mat img = idColumn(imageIds, f.rows, "imageIds");
+        const Mat cls = idColumn(classIds, f.rows, "classIds");
+        Mat stored, asSearched;
+        if (params_.halfPrecisionStorage)
+        {
+            f.convertTo(stored, CV_16F);
+            stored.convertTo(asSearched, CV_32F);
+        }
+        else
+            stored = asSearched = f;
+        const Mat norms = rowNorms(asSearched);
+        std::lock_guard<std::mutex> lock(treeMutex_);
+        features_.push_back(stored);
         norms_.push_back(norms);
         imageIds_.push_back(img);
         classIds_.push_back(cls);
+        tree_.reset();
     }
 
     void clear() CV_OVERRIDE
     {
+        std::lock_guard<std::mutex> lock(treeMutex_);
         features_.release();
         norms_.release();
         imageIds_.release();
         classIds_.release();
+        tree_.reset();
     }
 
     bool empty() const CV_OVERRIDE { return features_.empty(); }
@@ -93,25 +152,40 @@ public:
             CV_Error(Error::StsError, "dmad: search in an empty memory bank");
         Mat q = queries.getMat();
         if (q.empty() || q.type() != CV_32F || q.dims != 2)
-            CV_Error(Error::StsBadArg, "dmad: queries must be a non-empty 2D CV_32F matrix");
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: queries must be a non-empty 2D CV_32F matrix (got %s)",
+                                q.empty() ? "an empty one" : typeToString(q.type()).c_str()));
         if (q.cols != features_.cols)
-            CV_Error(Error::StsBadSize, cv::format("dmad: queries have %d dims, the bank has %d", q.cols,
-                                                   features_.cols));
+            CV_Error(Error::StsBadSize, cv::format("dmad: queries have %d dims, the bank has %d",
+                                                   q.cols, features_.cols));
         if (k < 1 || k > features_.rows)
-            CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)", k,
-                                                  features_.rows));
+            CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
+                                                  k, features_.rows));
+        if (!cv::checkRange(q))
+            CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
         if (!q.isContinuous())
             q = q.clone();
         Mat exclude;
         if (!excludeImageIds.empty())
             exclude = idColumn(excludeImageIds, q.rows, "excludeImageIds");
+
         Mat d, idx;
-        bruteForceKnn(q, features_, norms_, imageIds_, exclude, k, d, idx);
+        if (useKdTree())
+            kdTree()->search(q, imageIds_, exclude, k, d, idx);
+        else
+            bruteForceKnn(q, features_, norms_, imageIds_, exclude, k, d, idx);
         d.copyTo(distances);
         idx.copyTo(indices);
     }
 
-    Mat getFeatures() const CV_OVERRIDE { return features_; }
+    Mat getFeatures() const CV_OVERRIDE
+    {
+        if (features_.depth() == CV_32F)
+            return features_;
+        Mat f32;
+        features_.convertTo(f32, CV_32F);
+        return f32;
+    }
     Mat getImageIds() const CV_OVERRIDE { return imageIds_; }
     Mat getClassIds() const CV_OVERRIDE { return classIds_; }
     Params getParams() const CV_OVERRIDE { return params_; }
@@ -120,13 +194,9 @@ public:
     {
         persistence::writeHeader(fs, kBankClass);
         params_.write(fs);
+        // features are stored as held: CV_16F with halfPrecisionStorage, else CV_32F.
         fs << "size" << size() << "dims" << dims();
-        Mat stored;
-        if (params_.halfPrecisionStorage)
-            features_.convertTo(stored, CV_16F);
-        else
-            stored = features_;
-        fs << "features" << stored << "image_ids" << imageIds_ << "class_ids" << classIds_;
+        fs << "features" << features_ << "image_ids" << imageIds_ << "class_ids" << classIds_;
     }
 
     void read(const FileNode& node) CV_OVERRIDE
@@ -135,25 +205,44 @@ public:
         persistence::checkHeader(node, kBankClass, where);
         Params p;
         p.read(node);
-        const int n = persistence::readInt(node, "size", where), d = persistence::readInt(node, "dims", where);
-        Mat f = persistence::readMat(node, "features", where);
-        Mat img = persistence::readMat(node, "image_ids", where), cls = persistence::readMat(node, "class_ids", where);
-        if (n < 0 || d < 0 || (n > 0 && (f.rows != n || f.cols != d)) || (n == 0 && !f.empty()))
-            CV_Error(Error::StsParseError, cv::format("dmad: %s: features are %dx%d, header says %dx%d",
-                                                      where.c_str(), f.rows, f.cols, n, d));
-        if (n > 0 && (f.depth() != CV_32F && f.depth() != CV_16F))
-            CV_Error(Error::StsParseError, cv::format("dmad: %s: features have unsupported depth", where.c_str()));
-        if (n > 0 && (img.type() != CV_32S || (int)img.total() != n || cls.type() != CV_32S || (int)cls.total() != n))
-            CV_Error(Error::StsParseError, cv::format("dmad: %s: image_ids/class_ids do not match %d rows",
-                                                      where.c_str(), n));
+        const int n = persistence::readInt(node, "size", where);
+        const int d = persistence::readInt(node, "dims", where);
+        if (n < 0 || d < 0)
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: invalid size %d or dims %d", where.c_str(), n, d));
+        const Mat f = persistence::readMat(node, "features", where);
+        const Mat img = persistence::readMat(node, "image_ids", where);
+        const Mat cls = persistence::readMat(node, "class_ids", where);
+        if ((n > 0 && (f.rows != n || f.cols != d)) || (n == 0 && !f.empty()))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'features' is %dx%d, but size x dims is %dx%d",
+                                where.c_str(), f.rows, f.cols, n, d));
+        if (n > 0 && f.type() != CV_32F && f.type() != CV_16F)
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'features' is %s, expected CV_32F or CV_16F",
+                                where.c_str(), typeToString(f.type()).c_str()));
+        if (n > 0 && (img.type() != CV_32S || (int)img.total() != n))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'image_ids' does not hold %d CV_32S values",
+                                where.c_str(), n));
+        if (n > 0 && (cls.type() != CV_32S || (int)cls.total() != n))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'class_ids' does not hold %d CV_32S values",
+                                where.c_str(), n));
         MemoryBankImpl fresh(p);
         if (n > 0)
         {
             Mat f32;
-            f.convertTo(f32, CV_32F);
+            f.convertTo(f32, CV_32F);  // float16 values are exact in float32: nothing is lost
             fresh.add(f32, img.reshape(1, n), cls.reshape(1, n));
         }
-        *this = std::move(fresh);
+        std::lock_guard<std::mutex> lock(treeMutex_);
+        params_ = fresh.params_;
+        features_ = fresh.features_;
+        norms_ = fresh.norms_;
+        imageIds_ = fresh.imageIds_;
+        classIds_ = fresh.classIds_;
+        tree_.reset();
     }
 
     void save(const String& filename) const CV_OVERRIDE
@@ -164,8 +253,29 @@ public:
     String getDefaultName() const CV_OVERRIDE { return kBankNode; }
 
 private:
+    bool useKdTree() const
+    {
+        if (params_.searchMethod == SEARCH_KDTREE)
+            return true;
+        if (params_.searchMethod == SEARCH_BRUTE_FORCE)
+            return false;
+        return kdTreeIsFaster(features_.rows, features_.cols);
+    }
+
+    //! The KD-tree, built by the first search that needs it (one thread builds, the others wait).
+    std::shared_ptr<const KdTreeIndex> kdTree() const
+    {
+        std::lock_guard<std::mutex> lock(treeMutex_);
+        if (!tree_)
+            tree_ = std::make_shared<const KdTreeIndex>(features_);
+        return tree_;
+    }
+
     Params params_;
-    Mat features_, norms_, imageIds_, classIds_;
+    Mat features_;  //!< N x D, CV_32F or CV_16F (halfPrecisionStorage)
+    Mat norms_, imageIds_, classIds_;
+    mutable std::mutex treeMutex_;
+    mutable std::shared_ptr<const KdTreeIndex> tree_;
 };
 
 Ptr<MemoryBank> MemoryBank::create(const Params& params)

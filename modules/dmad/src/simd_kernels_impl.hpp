@@ -1,0 +1,259 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+// The kernels of simd_kernels.hpp, included once per instruction set by simd_kernels*.cpp, each
+// compiled with its own -m flags. Everything here lives in a namespace of its own, and Eigen is
+// renamed per file (DMAD_EIGEN_NAMESPACE), so that no inline function or template instance
+// compiled for AVX-512 can be merged by the linker into the code that older CPUs run.
+// No standard containers are used here for the same reason.
+
+#ifndef DMAD_KERNEL_NS
+#error "define DMAD_KERNEL_NS (and DMAD_EIGEN_NAMESPACE) before including simd_kernels_impl.hpp"
+#endif
+
+#define Eigen DMAD_EIGEN_NAMESPACE
+#define EIGEN_DONT_PARALLELIZE
+#ifndef EIGEN_MPL2_ONLY
+#define EIGEN_MPL2_ONLY
+#endif
+#include <Eigen/Core>
+
+#include "simd_kernels.hpp"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+namespace cv {
+namespace dmad {
+namespace kernels {
+namespace DMAD_KERNEL_NS {
+namespace {
+
+typedef Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> RowMatrix;
+typedef Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>> ConstStridedMap;
+typedef Eigen::Map<RowMatrix> OutputMap;
+
+void dotProducts(const float* a, int rows, size_t lda, const float* b, int cols, size_t ldb,
+                 int dims, float* dots)
+{
+    const ConstStridedMap A(a, rows, dims, Eigen::OuterStride<>((Eigen::Index)lda));
+    const ConstStridedMap B(b, cols, dims, Eigen::OuterStride<>((Eigen::Index)ldb));
+    OutputMap C(dots, rows, cols);
+    C.noalias() = A * B.transpose();
+}
+
+//! Bit j set where norms[j] - 2 * dots[j] < threshold, for 16 consecutive entries.
+inline unsigned belowThreshold16(const float* dots, const float* norms, float threshold)
+{
+#if defined(__AVX512F__)
+    const __m512 d = _mm512_loadu_ps(dots);
+    const __m512 v = _mm512_sub_ps(_mm512_loadu_ps(norms), _mm512_add_ps(d, d));
+    return (unsigned)_mm512_cmp_ps_mask(v, _mm512_set1_ps(threshold), _CMP_LT_OQ);
+#elif defined(__AVX2__)
+    const __m256 t = _mm256_set1_ps(threshold);
+    const __m256 d0 = _mm256_loadu_ps(dots), d1 = _mm256_loadu_ps(dots + 8);
+    const __m256 v0 = _mm256_sub_ps(_mm256_loadu_ps(norms), _mm256_add_ps(d0, d0));
+    const __m256 v1 = _mm256_sub_ps(_mm256_loadu_ps(norms + 8), _mm256_add_ps(d1, d1));
+    return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v0, t, _CMP_LT_OQ)) |
+           ((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v1, t, _CMP_LT_OQ)) << 8);
+#elif defined(__SSE2__)
+    const __m128 t = _mm_set1_ps(threshold);
+    unsigned mask = 0;
+    for (int part = 0; part < 4; part++)
+    {
+        const __m128 d = _mm_loadu_ps(dots + 4 * part);
+        const __m128 v = _mm_sub_ps(_mm_loadu_ps(norms + 4 * part), _mm_add_ps(d, d));
+        mask |= (unsigned)_mm_movemask_ps(_mm_cmplt_ps(v, t)) << (4 * part);
+    }
+    return mask;
+#else
+    unsigned mask = 0;
+    for (int j = 0; j < 16; j++)
+        if (norms[j] - (dots[j] + dots[j]) < threshold)
+            mask |= 1u << j;
+    return mask;
+#endif
+}
+
+//! Inserts (value, index) into the ascending list of kc candidates; the caller checked value < worst.
+inline void insertCandidate(float value, int index, int kc, float* values, int* indices)
+{
+    int pos = kc - 1;
+    while (pos > 0 && values[pos - 1] > value)
+    {
+        values[pos] = values[pos - 1];
+        indices[pos] = indices[pos - 1];
+        pos--;
+    }
+    values[pos] = value;
+    indices[pos] = index;
+}
+
+void scanRow(const float* dots, const float* norms, int count, const int* imageIds, int excludeId,
+             int indexOffset, int kc, float* candValues, int* candIndices)
+{
+    const bool filter = imageIds != 0 && excludeId >= 0;
+    float worst = candValues[kc - 1];
+    int j0 = 0;
+    for (; j0 + 16 <= count; j0 += 16)
+    {
+        // Almost every chunk is rejected by one vector compare once the list holds good candidates.
+        unsigned mask = belowThreshold16(dots + j0, norms + j0, worst);
+        while (mask)
+        {
+            const int j = j0 + __builtin_ctz(mask);
+            mask &= mask - 1;
+            const float value = norms[j] - (dots[j] + dots[j]);
+            if (value < worst && !(filter && imageIds[j] == excludeId))
+            {
+                insertCandidate(value, indexOffset + j, kc, candValues, candIndices);
+                worst = candValues[kc - 1];
+            }
+        }
+    }
+    for (int j = j0; j < count; j++)
+    {
+        const float value = norms[j] - (dots[j] + dots[j]);
+        if (value < worst && !(filter && imageIds[j] == excludeId))
+        {
+            insertCandidate(value, indexOffset + j, kc, candValues, candIndices);
+            worst = candValues[kc - 1];
+        }
+    }
+}
+
+// A vector of floats with the operations the coreset kernels need; the scalar fallback uses
+// std::fma so that every instruction set computes the same bits.
+#if defined(__AVX512F__)
+struct Vec
+{
+    enum { W = 16 };
+    __m512 v;
+};
+inline Vec load(const float* p) { return Vec{_mm512_loadu_ps(p)}; }
+inline void store(float* p, Vec a) { _mm512_storeu_ps(p, a.v); }
+inline Vec splat(float x) { return Vec{_mm512_set1_ps(x)}; }
+inline Vec zero() { return Vec{_mm512_setzero_ps()}; }
+inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
+{
+    const __m512 t = _mm512_sub_ps(x.v, c.v);
+    return Vec{_mm512_fmadd_ps(t, t, acc.v)};
+}
+inline Vec minimum(Vec a, Vec b) { return Vec{_mm512_min_ps(a.v, b.v)}; }
+#elif defined(__AVX2__) && defined(__FMA__)
+struct Vec
+{
+    enum { W = 8 };
+    __m256 v;
+};
+inline Vec load(const float* p) { return Vec{_mm256_loadu_ps(p)}; }
+inline void store(float* p, Vec a) { _mm256_storeu_ps(p, a.v); }
+inline Vec splat(float x) { return Vec{_mm256_set1_ps(x)}; }
+inline Vec zero() { return Vec{_mm256_setzero_ps()}; }
+inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
+{
+    const __m256 t = _mm256_sub_ps(x.v, c.v);
+    return Vec{_mm256_fmadd_ps(t, t, acc.v)};
+}
+inline Vec minimum(Vec a, Vec b) { return Vec{_mm256_min_ps(a.v, b.v)}; }
+#else
+struct Vec
+{
+    enum { W = 1 };
+    float v;
+};
+inline Vec load(const float* p) { return Vec{*p}; }
+inline void store(float* p, Vec a) { *p = a.v; }
+inline Vec splat(float x) { return Vec{x}; }
+inline Vec zero() { return Vec{0.f}; }
+inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
+{
+    const float t = x.v - c.v;
+    return Vec{std::fma(t, t, acc.v)};
+}
+inline Vec minimum(Vec a, Vec b) { return Vec{b.v < a.v ? b.v : a.v}; }
+#endif
+
+void applyCenters(const float* points, size_t stride, int count, int dims, const float* centers,
+                  int nCenters, float* minDist2)
+{
+    const int W = Vec::W, group = 4 * W;
+    int j0 = 0;
+    // Four vectors of points at a time: their coordinates stay in L1 while all centers stream by.
+    for (; j0 + group <= count; j0 += group)
+    {
+        Vec m0 = load(minDist2 + j0), m1 = load(minDist2 + j0 + W);
+        Vec m2 = load(minDist2 + j0 + 2 * W), m3 = load(minDist2 + j0 + 3 * W);
+        for (int c = 0; c < nCenters; c++)
+        {
+            const float* center = centers + (size_t)c * dims;
+            Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+            const float* p = points + j0;
+            for (int d = 0; d < dims; d++, p += stride)
+            {
+                const Vec cd = splat(center[d]);
+                a0 = addSquaredDifference(a0, load(p), cd);
+                a1 = addSquaredDifference(a1, load(p + W), cd);
+                a2 = addSquaredDifference(a2, load(p + 2 * W), cd);
+                a3 = addSquaredDifference(a3, load(p + 3 * W), cd);
+            }
+            m0 = minimum(m0, a0);
+            m1 = minimum(m1, a1);
+            m2 = minimum(m2, a2);
+            m3 = minimum(m3, a3);
+        }
+        store(minDist2 + j0, m0);
+        store(minDist2 + j0 + W, m1);
+        store(minDist2 + j0 + 2 * W, m2);
+        store(minDist2 + j0 + 3 * W, m3);
+    }
+    for (; j0 < count; j0 += W)
+    {
+        Vec m = load(minDist2 + j0);
+        for (int c = 0; c < nCenters; c++)
+        {
+            const float* center = centers + (size_t)c * dims;
+            Vec a = zero();
+            const float* p = points + j0;
+            for (int d = 0; d < dims; d++, p += stride)
+                a = addSquaredDifference(a, load(p), splat(center[d]));
+            m = minimum(m, a);
+        }
+        store(minDist2 + j0, m);
+    }
+}
+
+void squaredDistances(const float* points, size_t stride, int count, int dims, const float* center,
+                      float* out)
+{
+    const int W = Vec::W;
+    for (int j0 = 0; j0 < count; j0 += W)
+    {
+        Vec a = zero();
+        const float* p = points + j0;
+        for (int d = 0; d < dims; d++, p += stride)
+            a = addSquaredDifference(a, load(p), splat(center[d]));
+        store(out + j0, a);
+    }
+}
+
+} // namespace
+
+const KernelTable* table()
+{
+    static const KernelTable kernelTable = {DMAD_KERNEL_NAME, dotProducts, scanRow, applyCenters,
+                                            squaredDistances};
+    return &kernelTable;
+}
+
+} // namespace DMAD_KERNEL_NS
+} // namespace kernels
+}} // namespace cv::dmad
+
+#undef Eigen

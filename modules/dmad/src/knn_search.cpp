@@ -57,7 +57,72 @@ const float* bankRow(const Mat& bank, int row, std::vector<float>& buffer)
     return buffer.data();
 }
 
+/** Rows [row0, row0 + rows) of the bank minus the mean, as CV_32F, into `out` (the A * B^T operand). */
+void centeredTile(const Mat& bank, int row0, int rows, const float* mean, std::vector<float>& out)
+{
+    const int D = bank.cols;
+    out.resize((size_t)rows * D);
+    for (int r = 0; r < rows; r++)
+    {
+        float* dst = out.data() + (size_t)r * D;
+        if (bank.depth() == CV_32F)
+        {
+            const float* src = bank.ptr<float>(row0 + r);
+            for (int d = 0; d < D; d++)
+                dst[d] = src[d] - mean[d];
+        }
+        else
+        {
+            const float16_t* src = bank.ptr<float16_t>(row0 + r);
+            for (int d = 0; d < D; d++)
+                dst[d] = (float)src[d] - mean[d];
+        }
+    }
+}
+
 } // namespace
+
+BankStatistics computeBankStatistics(const Mat& bank)
+{
+    CV_TRACE_FUNCTION();
+    const int N = bank.rows, D = bank.cols;
+    // Mean in double over row stripes whose partial sums are added in stripe order: the same
+    // value for any number of threads.
+    const int stripes = std::max(1, std::min(64, N / 256));
+    Mat partial(stripes, D, CV_64F, Scalar(0));
+    parallel_for_(Range(0, stripes), [&](const Range& range) {
+        std::vector<float> buffer;
+        for (int s = range.start; s < range.end; s++)
+        {
+            double* acc = partial.ptr<double>(s);
+            for (int i = (int)((int64)N * s / stripes); i < (int)((int64)N * (s + 1) / stripes); i++)
+            {
+                const float* row = bankRow(bank, i, buffer);
+                for (int d = 0; d < D; d++)
+                    acc[d] += row[d];
+            }
+        }
+    });
+    Mat meanD;
+    reduce(partial, meanD, 0, REDUCE_SUM, CV_64F);
+    BankStatistics stats;
+    meanD.convertTo(stats.mean, CV_32F, 1.0 / N);
+    stats.centeredNorms.create(N, 1, CV_32F);
+    const float* mean = stats.mean.ptr<float>();
+    parallel_for_(Range(0, N), [&](const Range& range) {
+        std::vector<float> buffer;
+        for (int i = range.start; i < range.end; i++)
+        {
+            // the same float subtraction as centeredTile(), the sum in double
+            centeredTile(bank, i, 1, mean, buffer);
+            double s = 0;
+            for (int d = 0; d < D; d++)
+                s += (double)buffer[d] * buffer[d];
+            stats.centeredNorms.at<float>(i) = (float)s;
+        }
+    });
+    return stats;
+}
 
 void refineCandidates(const Mat& queries, const Mat& bank, const Mat& candidates, int k,
                       Mat& distances, Mat& indices)
@@ -99,8 +164,9 @@ void refineCandidates(const Mat& queries, const Mat& bank, const Mat& candidates
     });
 }
 
-void bruteForceKnn(const Mat& queries, const Mat& bank, const Mat& bankNorms, const Mat& bankImageIds,
-                   const Mat& excludeImageIds, int k, Mat& distances, Mat& indices)
+void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& stats,
+                   const Mat& bankImageIds, const Mat& excludeImageIds, int k, Mat& distances,
+                   Mat& indices)
 {
     CV_TRACE_FUNCTION();
     CV_Assert(queries.type() == CV_32F && queries.isContinuous());
@@ -112,8 +178,10 @@ void bruteForceKnn(const Mat& queries, const Mat& bank, const Mat& bankNorms, co
     const int queryBlocks = (Q + queryBlock - 1) / queryBlock;
     const int chunks = bankChunks(queryBlocks, N, tileRows);
     const int tiles = (N + tileRows - 1) / tileRows;
-    const bool halfBank = bank.depth() == CV_16F;
-    const float* norms = bankNorms.ptr<float>();
+    const float* norms = stats.centeredNorms.ptr<float>();
+    const float* mean = stats.mean.ptr<float>();
+    Mat centeredQueries;
+    subtract(queries, repeat(stats.mean, Q, 1), centeredQueries);
     const int* imageIds = excludeImageIds.empty() ? 0 : bankImageIds.ptr<int>();
     const int* exclude = excludeImageIds.empty() ? 0 : excludeImageIds.ptr<int>();
 
@@ -122,8 +190,7 @@ void bruteForceKnn(const Mat& queries, const Mat& bank, const Mat& bankNorms, co
     Mat candIndices(chunks * Q, kc, CV_32S, Scalar::all(-1));
 
     parallel_for_(Range(0, queryBlocks * chunks), [&](const Range& range) {
-        std::vector<float> dots((size_t)queryBlock * tileRows);
-        Mat tile32;  // a CV_16F bank's tile, converted
+        std::vector<float> dots((size_t)queryBlock * tileRows), tile;
         for (int task = range.start; task < range.end; task++)
         {
             const int qb = task / chunks, chunk = task % chunks;
@@ -133,16 +200,9 @@ void bruteForceKnn(const Mat& queries, const Mat& bank, const Mat& bankNorms, co
             for (int t = t0; t < t1; t++)
             {
                 const int b0 = t * tileRows, bRows = std::min(N, b0 + tileRows) - b0;
-                const float* tile;
-                if (halfBank)
-                {
-                    bank.rowRange(b0, b0 + bRows).convertTo(tile32, CV_32F);
-                    tile = tile32.ptr<float>();
-                }
-                else
-                    tile = bank.ptr<float>(b0);
-                kern.dotProducts(queries.ptr<float>(q0), qRows, (size_t)D, tile, bRows, (size_t)D, D,
-                                 dots.data());
+                centeredTile(bank, b0, bRows, mean, tile);
+                kern.dotProducts(centeredQueries.ptr<float>(q0), qRows, (size_t)D, tile.data(), bRows,
+                                 (size_t)D, D, dots.data());
                 // Scan the tile while it is still in cache.
                 for (int i = 0; i < qRows; i++)
                 {

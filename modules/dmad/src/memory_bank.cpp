@@ -13,6 +13,8 @@ namespace dmad {
 
 static const char* const kBankClass = "MemoryBank";
 static const char* const kBankNode = "opencv_dmad_MemoryBank";
+static const char* const kFloat32 = "float32";
+static const char* const kFloat16Bits = "float16_bits";
 
 MemoryBank::Params::Params() : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false) {}
 
@@ -62,23 +64,6 @@ Mat idColumn(InputArray ids, int rows, const char* what)
     return m.reshape(1, rows).clone();
 }
 
-//! Squared norms of the rows as the search sees them (after any float16 rounding).
-Mat rowNorms(const Mat& features32)
-{
-    Mat norms(features32.rows, 1, CV_32F);
-    parallel_for_(Range(0, features32.rows), [&](const Range& r) {
-        for (int i = r.start; i < r.end; i++)
-        {
-            const float* row = features32.ptr<float>(i);
-            double s = 0;
-            for (int d = 0; d < features32.cols; d++)
-                s += (double)row[d] * row[d];
-            norms.at<float>(i) = (float)s;
-        }
-    });
-    return norms;
-}
-
 } // namespace
 
 class MemoryBankImpl CV_FINAL : public MemoryBank
@@ -113,31 +98,25 @@ public:
                                 badAt.y, badAt.x));
         const Mat img = idColumn(imageIds, f.rows, "imageIds");
         const Mat cls = idColumn(classIds, f.rows, "classIds");
-        Mat stored, asSearched;
+        Mat stored = f;
         if (params_.halfPrecisionStorage)
-        {
             f.convertTo(stored, CV_16F);
-            stored.convertTo(asSearched, CV_32F);
-        }
-        else
-            stored = asSearched = f;
-        const Mat norms = rowNorms(asSearched);
-        std::lock_guard<std::mutex> lock(treeMutex_);
+        std::lock_guard<std::mutex> lock(indexMutex_);
         features_.push_back(stored);
-        norms_.push_back(norms);
         imageIds_.push_back(img);
         classIds_.push_back(cls);
         tree_.reset();
+        stats_.reset();
     }
 
     void clear() CV_OVERRIDE
     {
-        std::lock_guard<std::mutex> lock(treeMutex_);
+        std::lock_guard<std::mutex> lock(indexMutex_);
         features_.release();
-        norms_.release();
         imageIds_.release();
         classIds_.release();
         tree_.reset();
+        stats_.reset();
     }
 
     bool empty() const CV_OVERRIDE { return features_.empty(); }
@@ -173,7 +152,7 @@ public:
         if (useKdTree())
             kdTree()->search(q, imageIds_, exclude, k, d, idx);
         else
-            bruteForceKnn(q, features_, norms_, imageIds_, exclude, k, d, idx);
+            bruteForceKnn(q, features_, *statistics(), imageIds_, exclude, k, d, idx);
         d.copyTo(distances);
         idx.copyTo(indices);
     }
@@ -194,9 +173,14 @@ public:
     {
         persistence::writeHeader(fs, kBankClass);
         params_.write(fs);
-        // features are stored as held: CV_16F with halfPrecisionStorage, else CV_32F.
         fs << "size" << size() << "dims" << dims();
-        fs << "features" << features_ << "image_ids" << imageIds_ << "class_ids" << classIds_;
+        // Features are stored as held. OpenCV 4.6 cannot write CV_16F in BASE64, so float16
+        // values go out as their bit patterns (CV_16U), marked by features_encoding.
+        const bool half = features_.depth() == CV_16F;
+        fs << "features_encoding" << (half ? kFloat16Bits : kFloat32);
+        fs << "features" << (half ? Mat(features_.size(), CV_16U, features_.data, features_.step)
+                                  : features_);
+        fs << "image_ids" << imageIds_ << "class_ids" << classIds_;
     }
 
     void read(const FileNode& node) CV_OVERRIDE
@@ -210,7 +194,14 @@ public:
         if (n < 0 || d < 0)
             CV_Error(Error::StsParseError,
                      cv::format("dmad: %s: invalid size %d or dims %d", where.c_str(), n, d));
-        const Mat f = persistence::readMat(node, "features", where);
+        Mat f = persistence::readMat(node, "features", where);
+        const FileNode encodingNode = node["features_encoding"];
+        const String encoding = encodingNode.isString() ? (String)encodingNode : String(kFloat32);
+        if (encoding == kFloat16Bits && f.type() == CV_16U)
+            f = Mat(f.size(), CV_16F, f.data, f.step);
+        else if (encoding != kFloat16Bits && encoding != kFloat32)
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown features_encoding '%s'",
+                                                      where.c_str(), encoding.c_str()));
         const Mat img = persistence::readMat(node, "image_ids", where);
         const Mat cls = persistence::readMat(node, "class_ids", where);
         if ((n > 0 && (f.rows != n || f.cols != d)) || (n == 0 && !f.empty()))
@@ -236,13 +227,13 @@ public:
             f.convertTo(f32, CV_32F);  // float16 values are exact in float32: nothing is lost
             fresh.add(f32, img.reshape(1, n), cls.reshape(1, n));
         }
-        std::lock_guard<std::mutex> lock(treeMutex_);
+        std::lock_guard<std::mutex> lock(indexMutex_);
         params_ = fresh.params_;
         features_ = fresh.features_;
-        norms_ = fresh.norms_;
         imageIds_ = fresh.imageIds_;
         classIds_ = fresh.classIds_;
         tree_.reset();
+        stats_.reset();
     }
 
     void save(const String& filename) const CV_OVERRIDE
@@ -262,20 +253,30 @@ private:
         return kdTreeIsFaster(features_.rows, features_.cols);
     }
 
-    //! The KD-tree, built by the first search that needs it (one thread builds, the others wait).
+    // Search indexes are built by the first search that needs them (one thread builds, concurrent
+    // searches wait) and dropped by add(), clear() and read().
     std::shared_ptr<const KdTreeIndex> kdTree() const
     {
-        std::lock_guard<std::mutex> lock(treeMutex_);
+        std::lock_guard<std::mutex> lock(indexMutex_);
         if (!tree_)
             tree_ = std::make_shared<const KdTreeIndex>(features_);
         return tree_;
     }
 
+    std::shared_ptr<const BankStatistics> statistics() const
+    {
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!stats_)
+            stats_ = std::make_shared<const BankStatistics>(computeBankStatistics(features_));
+        return stats_;
+    }
+
     Params params_;
     Mat features_;  //!< N x D, CV_32F or CV_16F (halfPrecisionStorage)
-    Mat norms_, imageIds_, classIds_;
-    mutable std::mutex treeMutex_;
+    Mat imageIds_, classIds_;
+    mutable std::mutex indexMutex_;
     mutable std::shared_ptr<const KdTreeIndex> tree_;
+    mutable std::shared_ptr<const BankStatistics> stats_;
 };
 
 Ptr<MemoryBank> MemoryBank::create(const Params& params)

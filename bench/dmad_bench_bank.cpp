@@ -1,0 +1,251 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+// Benchmarks of cv::dmad::MemoryBank and selectCoreset.
+//
+// With no arguments: exact 1-NN of Q = 1024 queries against banks of N = 20000 and 74321 rows of
+// D = 1536 (the paper's MVTec bank), 2 threads, timed for the bank, for faiss IndexFlatL2 and for
+// one BLAS sgemm of the same shape (Q x N x D), repetitions interleaved, medians reported. Ends
+// with one line per case:
+//   bank N=<n> Q=<q> D=<d> dmad_ms=<> faiss_ms=<> sgemm_ms=<> ratio_faiss=<> ratio_sgemm=<>
+// --crossover: brute force against the KD-tree over bank sizes and dimensions.
+// --coreset=N: selectCoreset of N random rows of --dims dimensions to --ratio.
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dmad.hpp>
+
+#include <faiss/IndexFlat.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <thread>
+#include <vector>
+
+// The standard CBLAS entry point (OpenBLAS, reference BLAS, ...), declared here so that no
+// particular cblas.h is needed.
+extern "C" void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
+                            const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                            int ldc);
+// OpenBLAS's thread control; weak, so that the program also links against other BLAS libraries.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" char* openblas_get_corename() __attribute__((weak));
+extern "C" int openblas_get_parallel() __attribute__((weak));
+
+namespace {
+
+const int kCblasRowMajor = 101, kCblasNoTrans = 111, kCblasTrans = 112;
+
+double nowMs()
+{
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+//! Lets the previous run's thread pools (OpenBLAS, OpenMP, TBB) stop spinning before the next.
+void settle()
+{
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
+void setThreads(int threads)
+{
+    cv::setNumThreads(threads);
+    omp_set_num_threads(threads);
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(threads);
+}
+
+struct BankCase
+{
+    int n, q, d;
+    double dmadMs, faissMs, sgemmMs;
+};
+
+BankCase benchBank(int N, int Q, int D, int reps)
+{
+    cv::RNG rng(12345 + N);
+    cv::Mat bank(N, D, CV_32F), queries(Q, D, CV_32F);
+    rng.fill(bank, cv::RNG::NORMAL, 0, 1);
+    rng.fill(queries, cv::RNG::NORMAL, 0, 1);
+
+    cv::dmad::MemoryBank::Params params;
+    params.searchMethod = cv::dmad::MemoryBank::SEARCH_BRUTE_FORCE;
+    cv::Ptr<cv::dmad::MemoryBank> mb = cv::dmad::MemoryBank::create(params);
+    mb->add(bank);
+    faiss::IndexFlatL2 index(D);
+    index.add(N, bank.ptr<float>());
+    std::vector<float> product((size_t)Q * N);
+
+    cv::Mat dmadDist, dmadIdx;
+    std::vector<float> faissDist(Q);
+    std::vector<faiss::Index::idx_t> faissIdx(Q);
+    const std::vector<std::pair<const char*, std::function<void()>>> runs = {
+        {"dmad", [&] { mb->search(queries, 1, dmadDist, dmadIdx); }},
+        {"faiss", [&] { index.search(Q, queries.ptr<float>(), 1, faissDist.data(), faissIdx.data()); }},
+        {"sgemm", [&] {
+             cblas_sgemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, Q, N, D, 1.f, queries.ptr<float>(),
+                         D, bank.ptr<float>(), D, 0.f, product.data(), N);
+         }}};
+    std::vector<std::vector<double>> times(runs.size());
+    for (auto& run : runs)  // warm-up: page in, start the thread pools
+        run.second();
+    for (int r = 0; r < reps; r++)
+        for (size_t m = 0; m < runs.size(); m++)
+        {
+            settle();
+            const double t0 = nowMs();
+            runs[m].second();
+            times[m].push_back(nowMs() - t0);
+        }
+
+    int agree = 0;
+    for (int i = 0; i < Q; i++)
+        agree += dmadIdx.at<int>(i) == (int)faissIdx[i];
+    const double gflop = 2.0 * Q * N * D * 1e-9;
+    std::printf("N=%-6d Q=%d D=%d  (%.1f GFLOP, %d reps)  1-NN equal to faiss: %d/%d\n", N, Q, D,
+                gflop, reps, agree, Q);
+    for (size_t m = 0; m < runs.size(); m++)
+    {
+        const double med = median(times[m]);
+        std::printf("  %-6s median %8.1f ms  min %8.1f ms  %6.1f GFLOP/s\n", runs[m].first, med,
+                    *std::min_element(times[m].begin(), times[m].end()), gflop / med * 1e3);
+    }
+    std::fflush(stdout);
+    return BankCase{N, Q, D, median(times[0]), median(times[1]), median(times[2])};
+}
+
+void benchCrossover(int Q, int reps)
+{
+    const int sizes[] = {1000, 2000, 10000, 100000};
+    const int dims[] = {2, 4, 8, 12, 16, 24, 32, 64};
+    std::printf("KD-tree vs brute force, Q=%d, median of %d, ms (tree build excluded, shown apart)\n",
+                Q, reps);
+    std::printf("%8s %4s %10s %10s %10s %8s %6s\n", "N", "D", "brute_ms", "kdtree_ms", "build_ms",
+                "ratio", "auto");
+    for (int N : sizes)
+        for (int D : dims)
+        {
+            cv::RNG rng(7 + N + D);
+            cv::Mat bank(N, D, CV_32F), queries(Q, D, CV_32F);
+            rng.fill(bank, cv::RNG::NORMAL, 0, 1);
+            rng.fill(queries, cv::RNG::NORMAL, 0, 1);
+            cv::dmad::MemoryBank::Params bf, kd;
+            bf.searchMethod = cv::dmad::MemoryBank::SEARCH_BRUTE_FORCE;
+            kd.searchMethod = cv::dmad::MemoryBank::SEARCH_KDTREE;
+            cv::Ptr<cv::dmad::MemoryBank> a = cv::dmad::MemoryBank::create(bf);
+            cv::Ptr<cv::dmad::MemoryBank> b = cv::dmad::MemoryBank::create(kd);
+            a->add(bank);
+            b->add(bank);
+            cv::Mat d, i;
+            double t0 = nowMs();
+            b->search(queries, 1, d, i);  // builds the tree
+            const double build = nowMs() - t0;
+            a->search(queries, 1, d, i);
+            std::vector<double> ta, tb;
+            for (int r = 0; r < reps; r++)
+            {
+                t0 = nowMs();
+                a->search(queries, 1, d, i);
+                ta.push_back(nowMs() - t0);
+                t0 = nowMs();
+                b->search(queries, 1, d, i);
+                tb.push_back(nowMs() - t0);
+            }
+            const double ma = median(ta), mbt = median(tb);
+            std::printf("%8d %4d %10.2f %10.2f %10.2f %8.2f %6s\n", N, D, ma, mbt,
+                        std::max(0.0, build - mbt), mbt / ma,
+                        cv::dmad::MemoryBank::kdTreeIsFaster(N, D) ? "kdtree" : "brute");
+            std::fflush(stdout);
+        }
+}
+
+void benchCoreset(int N, int D, double ratio)
+{
+    const int count = std::max(1, (int)(N * ratio));
+    std::printf("coreset: %d x %d random N(0,1) rows -> %d (%.1f %%), projection to 128, 10 starts\n",
+                N, D, count, 100 * ratio);
+    std::fflush(stdout);
+    cv::Mat features(N, D, CV_32F);
+    cv::RNG rng(99);
+    const double t0 = nowMs();
+    parallel_for_(cv::Range(0, 64), [&](const cv::Range& r) {
+        for (int part = r.start; part < r.end; part++)
+        {
+            cv::RNG local(1000 + part);
+            cv::Mat rows = features.rowRange(N * part / 64, N * (part + 1) / 64);
+            local.fill(rows, cv::RNG::NORMAL, 0, 1);
+        }
+    });
+    const double t1 = nowMs();
+    const std::vector<int> picks = cv::dmad::selectCoreset(features, count);
+    const double t2 = nowMs();
+    std::printf("coreset N=%d D=%d picks=%d data_s=%.1f select_s=%.1f first=%d last=%d\n", N, D,
+                (int)picks.size(), (t1 - t0) / 1e3, (t2 - t1) / 1e3, picks.front(), picks.back());
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const cv::String keys =
+        "{help h      |       | print this help }"
+        "{threads     | 2     | threads for the bank (cv::setNumThreads), faiss (OpenMP), BLAS }"
+        "{reps        | 3     | timed repetitions per method (medians are reported) }"
+        "{crossover   |       | compare brute force and KD-tree over sizes and dimensions }"
+        "{coreset     | 0     | time selectCoreset on this many random rows instead }"
+        "{dims        | 1536  | feature dimension for --coreset }"
+        "{ratio       | 0.02  | coreset fraction for --coreset }"
+        "{n           | 0     | bank size: only this one (default: 20000 and 74321) }";
+    cv::CommandLineParser parser(argc, argv, keys);
+    parser.about("dmad_bench_bank: MemoryBank exact k-NN against faiss and sgemm; coreset timing");
+    if (parser.has("help"))
+    {
+        parser.printMessage();
+        return 0;
+    }
+    const int threads = parser.get<int>("threads"), reps = parser.get<int>("reps");
+    if (!parser.check())
+    {
+        parser.printErrors();
+        return 1;
+    }
+    setThreads(threads);
+    if (openblas_get_corename)
+        std::printf("BLAS: OpenBLAS, kernels for %s, %s\n", openblas_get_corename(),
+                    openblas_get_parallel && openblas_get_parallel() ? "threaded" : "sequential");
+    std::printf("threads: %d (bank: cv::parallel_for_, faiss: OpenMP + BLAS, sgemm: BLAS)\n",
+                threads);
+    if (parser.has("crossover"))
+    {
+        benchCrossover(1024, reps);
+        return 0;
+    }
+    if (parser.get<int>("coreset") > 0)
+    {
+        benchCoreset(parser.get<int>("coreset"), parser.get<int>("dims"), parser.get<double>("ratio"));
+        return 0;
+    }
+    std::vector<BankCase> cases;
+    std::vector<int> sizes = {20000, 74321};
+    if (parser.get<int>("n") > 0)
+        sizes = {parser.get<int>("n")};
+    for (int N : sizes)
+        cases.push_back(benchBank(N, 1024, 1536, reps));
+    for (const BankCase& c : cases)
+        std::printf("bank N=%d Q=%d D=%d dmad_ms=%.1f faiss_ms=%.1f sgemm_ms=%.1f ratio_faiss=%.3f "
+                    "ratio_sgemm=%.3f\n", c.n, c.q, c.d, c.dmadMs, c.faissMs, c.sgemmMs,
+                    c.dmadMs / c.faissMs, c.dmadMs / c.sgemmMs);
+    return 0;
+}

@@ -32,7 +32,8 @@ namespace {
 struct BlockedPoints
 {
     int count = 0, dims = 0, blockSize = 0, blocks = 0;
-    Mat data;  //!< blocks x (dims * blockSize) CV_32F; padding lanes are zero
+    Mat data;  //!< blocks x (dims * blockSize) CV_32F, centred; padding lanes are zero
+    std::vector<float> norms;  //!< |x|^2 per lane (squaredNorms kernel), blocks * blockSize
 
     const float* block(int b) const { return data.ptr<float>(b); }
     float coordinate(int i, int d) const
@@ -75,6 +76,44 @@ void checkArguments(const Mat& features, int count, const CoresetParams& params)
         CV_Error(Error::StsBadArg,
                  cv::format("dmad: coreset projectionDims (%d) must be >= 0 and startPoints (%d) >= 1",
                             params.projectionDims, params.startPoints));
+}
+
+/** Centres the points on their mean (distances do not change, but the expanded form
+    |x|^2 + |c|^2 - 2 x.c then loses far fewer digits) and computes their squared norms. */
+void centerAndMeasure(BlockedPoints& pts)
+{
+    const int B = pts.blockSize, P = pts.dims;
+    // The mean in double, block sums added in block order: the same for any thread count.
+    Mat blockSums(pts.blocks, P, CV_64F);
+    parallel_for_(Range(0, pts.blocks), [&](const Range& range) {
+        for (int b = range.start; b < range.end; b++)
+            for (int d = 0; d < P; d++)
+            {
+                const float* lane = pts.block(b) + (size_t)d * B;
+                double s = 0;
+                for (int j = 0; j < B; j++)
+                    s += lane[j];  // padding lanes are zero
+                blockSums.at<double>(b, d) = s;
+            }
+    });
+    Mat sum;
+    reduce(blockSums, sum, 0, REDUCE_SUM, CV_64F);
+    std::vector<float> mean(P);
+    for (int d = 0; d < P; d++)
+        mean[d] = (float)(sum.at<double>(d) / pts.count);
+    const kernels::KernelTable& kern = kernels::bestKernels();
+    pts.norms.assign((size_t)pts.blocks * B, 0.f);
+    parallel_for_(Range(0, pts.blocks), [&](const Range& range) {
+        for (int b = range.start; b < range.end; b++)
+        {
+            float* block = pts.data.ptr<float>(b);
+            const int lanes = std::min(B, pts.count - b * B);
+            for (int d = 0; d < P; d++)
+                for (int j = 0; j < lanes; j++)
+                    block[(size_t)d * B + j] -= mean[d];
+            kern.squaredNorms(block, (size_t)B, B, P, pts.norms.data() + (size_t)b * B);
+        }
+    });
 }
 
 /** Projects the features block by block (never more than one block of products at a time besides
@@ -129,6 +168,7 @@ CoresetSetup prepare(const Mat& features, const CoresetParams& params)
         }
     });
     progress.finish(cv::format("%d x %d -> %d x %d", N, D, N, P));
+    centerAndMeasure(pts);
 
     // Distinct start points, as numpy.random.choice(N, S, replace=False) draws them.
     const int S = std::min(params.startPoints, N);
@@ -187,13 +227,19 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
         blockArg[b] = arg;
     };
 
+    std::vector<float> startNorms(S);
+    for (int s = 0; s < S; s++)
+        startNorms[s] = pts.norms[setup.starts[s]];
     parallel_for_(Range(0, nb), [&](const Range& range) {
         std::vector<float> d2((size_t)S * B);
         for (int b = range.start; b < range.end; b++)
         {
+            const float* norms = pts.norms.data() + (size_t)b * B;
+            std::fill(d2.begin(), d2.end(), FLT_MAX);  // min(FLT_MAX, d) = d: the distances
             for (int s = 0; s < S; s++)
-                kern.squaredDistances(pts.block(b), (size_t)B, B, P, startCoords.data() + (size_t)s * P,
-                                      d2.data() + (size_t)s * B);
+                kern.applyCenters(pts.block(b), (size_t)B, B, P, norms,
+                                  startCoords.data() + (size_t)s * P, &startNorms[s], 1,
+                                  d2.data() + (size_t)s * B);
             const int lanes = std::min(B, N - b * B);
             for (int j = 0; j < lanes; j++)
                 key[(size_t)b * B + j] = startKey(d2.data() + j, (size_t)B, S);
@@ -203,12 +249,14 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
 
     std::vector<int> picks;
     picks.reserve(count);
-    std::vector<float> centers((size_t)count * P);
+    std::vector<float> centers((size_t)count * P), centerNorms(count);
     ProgressReporter progress("coreset", count);
     const int laneChunk = std::min(B, 256);
     const int chunksPerBlock = B / laneChunk;
     const int maxRefreshBlocks = 4;
     std::vector<int> stale;
+    double pairsEvaluated = 0;
+    int64 rounds = 0;
     for (int t = 0; t < count; t++)
     {
         for (;;)
@@ -241,6 +289,8 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
             double work = 0;
             for (int b : stale)
                 work += (double)B * (t - blockApplied[b]) * P;
+            pairsEvaluated += work / P;
+            rounds++;
             auto refreshChunks = [&](const Range& range) {
                 for (int task = range.start; task < range.end; task++)
                 {
@@ -248,8 +298,9 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
                     const int lane0 = (task % chunksPerBlock) * laneChunk;
                     const int from = blockApplied[b];
                     kern.applyCenters(pts.block(b) + lane0, (size_t)B, laneChunk, P,
-                                      centers.data() + (size_t)from * P, t - from,
-                                      key.data() + (size_t)b * B + lane0);
+                                      pts.norms.data() + (size_t)b * B + lane0,
+                                      centers.data() + (size_t)from * P, centerNorms.data() + from,
+                                      t - from, key.data() + (size_t)b * B + lane0);
                 }
             };
             const Range tasks(0, (int)stale.size() * chunksPerBlock);
@@ -270,10 +321,14 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
         const int pick = best * B + blockArg[best];
         picks.push_back(pick);
         pts.point(pick, centers.data() + (size_t)t * P);
+        centerNorms[t] = pts.norms[pick];
         key[pick] = kRemoved;  // the block's bound stays as it was: still an upper bound
         progress.advance(1);
     }
     progress.finish(cv::format("%d of %d rows", count, N));
+    CV_LOG_INFO(NULL, cv::format("dmad: coreset: %lld update rounds, %.3g point-center distances "
+                                 "(%.1f%% of the textbook loop's)", (long long)rounds, pairsEvaluated,
+                                 100.0 * pairsEvaluated / ((double)N * count)));
     return picks;
 }
 
@@ -281,16 +336,23 @@ std::vector<int> greedyNaive(const CoresetSetup& setup, int count)
 {
     const BlockedPoints& pts = setup.points;
     const int N = pts.count, P = pts.dims, B = pts.blockSize, S = (int)setup.starts.size();
-    const std::vector<float> startCoords = gatherPoints(pts, setup.starts);
-    auto distance2 = [&](int i, const float* c) {
-        const float* x = pts.block(i / B) + i % B;
-        return kernels::squaredDistanceReference(x, (size_t)B, c, P);
+    auto coordinates = [&](int i) { return pts.block(i / B) + i % B; };  // stride B
+    std::vector<float> norms(N), point(P);
+    for (int i = 0; i < N; i++)
+    {
+        pts.point(i, point.data());
+        norms[i] = kernels::dotReference(coordinates(i), (size_t)B, point.data(), P);
+    }
+    auto distance2 = [&](int i, int center, const float* centerCoords) {
+        return kernels::squaredDistanceReference(
+            norms[i], norms[center], kernels::dotReference(coordinates(i), (size_t)B, centerCoords, P));
     };
+    const std::vector<float> startCoords = gatherPoints(pts, setup.starts);
     std::vector<float> key(N), d2(S);
     for (int i = 0; i < N; i++)
     {
         for (int s = 0; s < S; s++)
-            d2[s] = distance2(i, startCoords.data() + (size_t)s * P);
+            d2[s] = distance2(i, setup.starts[s], startCoords.data() + (size_t)s * P);
         key[i] = startKey(d2.data(), 1, S);
     }
     std::vector<int> picks;
@@ -302,7 +364,7 @@ std::vector<int> greedyNaive(const CoresetSetup& setup, int count)
         key[pick] = kRemoved;
         pts.point(pick, center.data());
         for (int i = 0; i < N; i++)
-            key[i] = std::min(key[i], distance2(i, center.data()));
+            key[i] = std::min(key[i], distance2(i, pick, center.data()));
     }
     return picks;
 }

@@ -194,11 +194,12 @@ public:
         if (n < 0 || d < 0)
             CV_Error(Error::StsParseError,
                      cv::format("dmad: %s: invalid size %d or dims %d", where.c_str(), n, d));
-        Mat f = persistence::readMat(node, "features", where);
+        const Mat stored = persistence::readMat(node, "features", where);
+        Mat f = stored;
         const FileNode encodingNode = node["features_encoding"];
         const String encoding = encodingNode.isString() ? (String)encodingNode : String(kFloat32);
-        if (encoding == kFloat16Bits && f.type() == CV_16U)
-            f = Mat(f.size(), CV_16F, f.data, f.step);
+        if (encoding == kFloat16Bits && stored.type() == CV_16U)
+            f = Mat(stored.size(), CV_16F, stored.data, stored.step);  // `stored` owns the data
         else if (encoding != kFloat16Bits && encoding != kFloat32)
             CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown features_encoding '%s'",
                                                       where.c_str(), encoding.c_str()));

@@ -18,15 +18,17 @@ namespace cv {
 namespace dmad {
 namespace kernels {
 
-float squaredDistanceReference(const float* x, size_t strideX, const float* c, int dims)
+float dotReference(const float* x, size_t strideX, const float* c, int dims)
 {
     float acc = 0.f;
     for (int d = 0; d < dims; d++)
-    {
-        const float t = x[d * strideX] - c[d];
-        acc = std::fma(t, t, acc);
-    }
+        acc = std::fma(x[d * strideX], c[d], acc);
     return acc;
+}
+
+float squaredDistanceReference(float xNorm, float cNorm, float dot)
+{
+    return std::max(0.f, (xNorm + cNorm) - (dot + dot));
 }
 
 const KernelTable& baselineKernels()

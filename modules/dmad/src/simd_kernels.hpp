@@ -34,15 +34,15 @@ struct KernelTable
                     int excludeId, int indexOffset, int kc, float* candValues, int* candIndices);
 
     /** Coreset update of one block of points stored dimension-major (`points[d * stride + j]`,
-        count a multiple of 16): minDist2[j] = min(minDist2[j], |x_j - c|^2) for every center
-        row c (nCenters x dims, contiguous). |x - c|^2 is summed over d in order with fused
-        multiply-adds, exactly as squaredDistanceReference() does. */
+        count a multiple of 16): minDist2[j] = min(minDist2[j], |x_j - c|^2) for every center row c
+        (nCenters x dims, contiguous), with |x - c|^2 in PatchCore's expanded form, exactly as
+        squaredDistanceReference() computes it from the norms of squaredNorms(). */
     void (*applyCenters)(const float* points, size_t stride, int count, int dims,
-                         const float* centers, int nCenters, float* minDist2);
+                         const float* pointNorms, const float* centers, const float* centerNorms,
+                         int nCenters, float* minDist2);
 
-    /** out[j] = |x_j - c|^2 for one center, same layout and arithmetic as applyCenters. */
-    void (*squaredDistances)(const float* points, size_t stride, int count, int dims,
-                             const float* center, float* out);
+    //! out[j] = |x_j|^2, summed over d in order with fused multiply-adds (same layout).
+    void (*squaredNorms)(const float* points, size_t stride, int count, int dims, float* out);
 };
 
 /** The fastest table this CPU runs. The environment variable DMAD_KERNELS=baseline|avx2|avx512
@@ -52,9 +52,11 @@ const KernelTable& bestKernels();
 //! The portable table (always available).
 const KernelTable& baselineKernels();
 
-/** |x - c|^2 with x read with a stride (x[d * strideX]), summed over d in order as
-    acc = fma(t, t, acc): the scalar definition the vector kernels reproduce bit for bit. */
-float squaredDistanceReference(const float* x, size_t strideX, const float* c, int dims);
+/** The scalar definitions the vector coreset kernels reproduce bit for bit, x read with a stride
+    (x[d * strideX]): dot products and norms summed over d in order as acc = fma(a, b, acc), and
+    |x - c|^2 = max(0, (|x|^2 + |c|^2) - 2 x.c), PatchCore's expanded form. */
+float dotReference(const float* x, size_t strideX, const float* c, int dims);
+float squaredDistanceReference(float xNorm, float cNorm, float dot);
 
 // Per instruction set tables; null when that file was compiled without the instruction set.
 namespace avx2 { const KernelTable* table(); }

@@ -133,113 +133,139 @@ void scanRow(const float* dots, const float* norms, int count, const int* imageI
 #if defined(__AVX512F__)
 struct Vec
 {
-    enum { W = 16 };
+    enum { W = 16, CENTERS = 4 };  // 16 accumulators of the 32 registers
     __m512 v;
 };
 inline Vec load(const float* p) { return Vec{_mm512_loadu_ps(p)}; }
 inline void store(float* p, Vec a) { _mm512_storeu_ps(p, a.v); }
 inline Vec splat(float x) { return Vec{_mm512_set1_ps(x)}; }
 inline Vec zero() { return Vec{_mm512_setzero_ps()}; }
-inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
-{
-    const __m512 t = _mm512_sub_ps(x.v, c.v);
-    return Vec{_mm512_fmadd_ps(t, t, acc.v)};
-}
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return Vec{_mm512_fmadd_ps(a.v, b.v, acc.v)}; }
+inline Vec add(Vec a, Vec b) { return Vec{_mm512_add_ps(a.v, b.v)}; }
+inline Vec sub(Vec a, Vec b) { return Vec{_mm512_sub_ps(a.v, b.v)}; }
+inline Vec maximum(Vec a, Vec b) { return Vec{_mm512_max_ps(a.v, b.v)}; }
 inline Vec minimum(Vec a, Vec b) { return Vec{_mm512_min_ps(a.v, b.v)}; }
 #elif defined(__AVX2__) && defined(__FMA__)
 struct Vec
 {
-    enum { W = 8 };
+    enum { W = 8, CENTERS = 2 };  // 8 accumulators of the 16 registers
     __m256 v;
 };
 inline Vec load(const float* p) { return Vec{_mm256_loadu_ps(p)}; }
 inline void store(float* p, Vec a) { _mm256_storeu_ps(p, a.v); }
 inline Vec splat(float x) { return Vec{_mm256_set1_ps(x)}; }
 inline Vec zero() { return Vec{_mm256_setzero_ps()}; }
-inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
-{
-    const __m256 t = _mm256_sub_ps(x.v, c.v);
-    return Vec{_mm256_fmadd_ps(t, t, acc.v)};
-}
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return Vec{_mm256_fmadd_ps(a.v, b.v, acc.v)}; }
+inline Vec add(Vec a, Vec b) { return Vec{_mm256_add_ps(a.v, b.v)}; }
+inline Vec sub(Vec a, Vec b) { return Vec{_mm256_sub_ps(a.v, b.v)}; }
+inline Vec maximum(Vec a, Vec b) { return Vec{_mm256_max_ps(a.v, b.v)}; }
 inline Vec minimum(Vec a, Vec b) { return Vec{_mm256_min_ps(a.v, b.v)}; }
 #else
 struct Vec
 {
-    enum { W = 1 };
+    enum { W = 1, CENTERS = 1 };
     float v;
 };
 inline Vec load(const float* p) { return Vec{*p}; }
 inline void store(float* p, Vec a) { *p = a.v; }
 inline Vec splat(float x) { return Vec{x}; }
 inline Vec zero() { return Vec{0.f}; }
-inline Vec addSquaredDifference(Vec acc, Vec x, Vec c)
-{
-    const float t = x.v - c.v;
-    return Vec{std::fma(t, t, acc.v)};
-}
+inline Vec fmadd(Vec a, Vec b, Vec acc) { return Vec{std::fma(a.v, b.v, acc.v)}; }
+inline Vec add(Vec a, Vec b) { return Vec{a.v + b.v}; }
+inline Vec sub(Vec a, Vec b) { return Vec{a.v - b.v}; }
+inline Vec maximum(Vec a, Vec b) { return Vec{b.v > a.v ? b.v : a.v}; }
 inline Vec minimum(Vec a, Vec b) { return Vec{b.v < a.v ? b.v : a.v}; }
 #endif
 
-void applyCenters(const float* points, size_t stride, int count, int dims, const float* centers,
-                  int nCenters, float* minDist2)
+//! max(0, (|x|^2 + |c|^2) - 2 x.c), the arithmetic of squaredDistanceReference().
+inline Vec expandedDistance(Vec pointNorm, Vec centerNorm, Vec dot)
 {
-    const int W = Vec::W, group = 4 * W;
+    return maximum(zero(), sub(add(pointNorm, centerNorm), add(dot, dot)));
+}
+
+/** NC centers against 4 vectors of points: 4 * NC accumulators stay in registers while the block's
+    coordinates (L1-resident) stream by once for all NC centers. */
+template <int NC>
+inline void centersAgainstGroup(const float* points, size_t stride, int dims, const float* centers,
+                                const float* centerNorms, const Vec (&pointNorms)[4], Vec (&mins)[4])
+{
+    const int W = Vec::W;
+    Vec acc[NC][4];
+    for (int c = 0; c < NC; c++)
+        for (int v = 0; v < 4; v++)
+            acc[c][v] = zero();
+    const float* p = points;
+    for (int d = 0; d < dims; d++, p += stride)
+    {
+        const Vec x[4] = {load(p), load(p + W), load(p + 2 * W), load(p + 3 * W)};
+        for (int c = 0; c < NC; c++)
+        {
+            const Vec coordinate = splat(centers[(size_t)c * dims + d]);
+            for (int v = 0; v < 4; v++)
+                acc[c][v] = fmadd(x[v], coordinate, acc[c][v]);
+        }
+    }
+    for (int c = 0; c < NC; c++)
+    {
+        const Vec cn = splat(centerNorms[c]);
+        for (int v = 0; v < 4; v++)
+            mins[v] = minimum(mins[v], expandedDistance(pointNorms[v], cn, acc[c][v]));
+    }
+}
+
+void applyCenters(const float* points, size_t stride, int count, int dims, const float* pointNorms,
+                  const float* centers, const float* centerNorms, int nCenters, float* minDist2)
+{
+    const int W = Vec::W, group = 4 * W, NC = Vec::CENTERS;
     int j0 = 0;
-    // Four vectors of points at a time: their coordinates stay in L1 while all centers stream by.
     for (; j0 + group <= count; j0 += group)
     {
-        Vec m0 = load(minDist2 + j0), m1 = load(minDist2 + j0 + W);
-        Vec m2 = load(minDist2 + j0 + 2 * W), m3 = load(minDist2 + j0 + 3 * W);
-        for (int c = 0; c < nCenters; c++)
+        Vec mins[4], norms[4];
+        for (int v = 0; v < 4; v++)
         {
-            const float* center = centers + (size_t)c * dims;
-            Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
-            const float* p = points + j0;
-            for (int d = 0; d < dims; d++, p += stride)
-            {
-                const Vec cd = splat(center[d]);
-                a0 = addSquaredDifference(a0, load(p), cd);
-                a1 = addSquaredDifference(a1, load(p + W), cd);
-                a2 = addSquaredDifference(a2, load(p + 2 * W), cd);
-                a3 = addSquaredDifference(a3, load(p + 3 * W), cd);
-            }
-            m0 = minimum(m0, a0);
-            m1 = minimum(m1, a1);
-            m2 = minimum(m2, a2);
-            m3 = minimum(m3, a3);
+            mins[v] = load(minDist2 + j0 + v * W);
+            norms[v] = load(pointNorms + j0 + v * W);
         }
-        store(minDist2 + j0, m0);
-        store(minDist2 + j0 + W, m1);
-        store(minDist2 + j0 + 2 * W, m2);
-        store(minDist2 + j0 + 3 * W, m3);
+        int c = 0;
+        for (; c + NC <= nCenters; c += NC)
+            centersAgainstGroup<NC>(points + j0, stride, dims, centers + (size_t)c * dims,
+                                    centerNorms + c, norms, mins);
+        for (; c < nCenters; c++)
+            centersAgainstGroup<1>(points + j0, stride, dims, centers + (size_t)c * dims,
+                                   centerNorms + c, norms, mins);
+        for (int v = 0; v < 4; v++)
+            store(minDist2 + j0 + v * W, mins[v]);
     }
     for (; j0 < count; j0 += W)
     {
+        const Vec xn = load(pointNorms + j0);
         Vec m = load(minDist2 + j0);
         for (int c = 0; c < nCenters; c++)
         {
             const float* center = centers + (size_t)c * dims;
-            Vec a = zero();
+            Vec dot = zero();
             const float* p = points + j0;
             for (int d = 0; d < dims; d++, p += stride)
-                a = addSquaredDifference(a, load(p), splat(center[d]));
-            m = minimum(m, a);
+                dot = fmadd(load(p), splat(center[d]), dot);
+            m = minimum(m, expandedDistance(xn, splat(centerNorms[c]), dot));
         }
         store(minDist2 + j0, m);
     }
 }
 
-void squaredDistances(const float* points, size_t stride, int count, int dims, const float* center,
-                      float* out)
+void squaredNorms(const float* points, size_t stride, int count, int dims, float* out)
 {
     const int W = Vec::W;
     for (int j0 = 0; j0 < count; j0 += W)
     {
-        Vec a = zero();
+        Vec acc = zero();
         const float* p = points + j0;
         for (int d = 0; d < dims; d++, p += stride)
-            a = addSquaredDifference(a, load(p), splat(center[d]));
-        store(out + j0, a);
+        {
+            const Vec x = load(p);
+            acc = fmadd(x, x, acc);
+        }
+        store(out + j0, acc);
     }
 }
 
@@ -248,7 +274,7 @@ void squaredDistances(const float* points, size_t stride, int count, int dims, c
 const KernelTable* table()
 {
     static const KernelTable kernelTable = {DMAD_KERNEL_NAME, dotProducts, scanRow, applyCenters,
-                                            squaredDistances};
+                                            squaredNorms};
     return &kernelTable;
 }
 

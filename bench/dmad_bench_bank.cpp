@@ -23,6 +23,8 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -126,10 +128,18 @@ BankCase benchBank(int N, int Q, int D, int reps)
     return BankCase{N, Q, D, median(times[0]), median(times[1]), median(times[2])};
 }
 
-void benchCrossover(int Q, int reps)
+std::vector<int> parseList(const cv::String& text)
 {
-    const int sizes[] = {1000, 2000, 10000, 100000};
-    const int dims[] = {2, 4, 8, 12, 16, 24, 32, 64};
+    std::vector<int> values;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ','))
+        values.push_back(std::stoi(item));
+    return values;
+}
+
+void benchCrossover(int Q, int reps, const std::vector<int>& sizes, const std::vector<int>& dims)
+{
     std::printf("KD-tree vs brute force, Q=%d, median of %d, ms (tree build excluded, shown apart)\n",
                 Q, reps);
     std::printf("%8s %4s %10s %10s %10s %8s %6s\n", "N", "D", "brute_ms", "kdtree_ms", "build_ms",
@@ -207,7 +217,9 @@ int main(int argc, char** argv)
         "{coreset     | 0     | time selectCoreset on this many random rows instead }"
         "{dims        | 1536  | feature dimension for --coreset }"
         "{ratio       | 0.02  | coreset fraction for --coreset }"
-        "{n           | 0     | bank size: only this one (default: 20000 and 74321) }";
+        "{n           | 0     | bank size: only this one (default: 20000 and 74321) }"
+        "{cross_n     | 1000,2000,10000,100000 | bank sizes for --crossover }"
+        "{cross_d     | 2,4,8,12,16,24,32,64   | dimensions for --crossover }";
     cv::CommandLineParser parser(argc, argv, keys);
     parser.about("dmad_bench_bank: MemoryBank exact k-NN against faiss and sgemm; coreset timing");
     if (parser.has("help"))
@@ -229,7 +241,8 @@ int main(int argc, char** argv)
                 threads);
     if (parser.has("crossover"))
     {
-        benchCrossover(1024, reps);
+        benchCrossover(1024, reps, parseList(parser.get<cv::String>("cross_n")),
+                       parseList(parser.get<cv::String>("cross_d")));
         return 0;
     }
     if (parser.get<int>("coreset") > 0)

@@ -244,10 +244,23 @@ TEST(DMAD_MemoryBank, concurrent_searches_equal_single_thread)
 
 TEST(DMAD_MemoryBank, auto_method_follows_the_crossover_rule)
 {
-    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(1000, 2));
-    EXPECT_TRUE(MemoryBank::kdTreeIsFaster(10000, 3));
-    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(10000, 64));
+    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(500, 2));
+    EXPECT_TRUE(MemoryBank::kdTreeIsFaster(1000, 2));
+    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(2000, 4));
+    EXPECT_TRUE(MemoryBank::kdTreeIsFaster(10000, 4));
+    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(10000, 6));
+    EXPECT_TRUE(MemoryBank::kdTreeIsFaster(100000, 6));
+    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(300000, 8));
+    EXPECT_FALSE(MemoryBank::kdTreeIsFaster(1000000, 12));
     EXPECT_FALSE(MemoryBank::kdTreeIsFaster(74321, 1536));
+    // and SEARCH_AUTO gives the same neighbours either way
+    KnnData data(6000, 3, 50, 100, 4);
+    Ptr<MemoryBank> automatic = MemoryBank::create();
+    automatic->add(data.bank, data.ids);
+    Mat d, idx, refD, refIdx;
+    automatic->search(data.queries, 2, d, idx, data.exclude);
+    bruteForce(data.bank, data.ids, data.queries, data.exclude, 2, refD, refIdx);
+    expectSameNeighbours(refD, refIdx, d, idx);
 }
 
 TEST(DMAD_MemoryBank, float16_storage_searches_the_rounded_features)

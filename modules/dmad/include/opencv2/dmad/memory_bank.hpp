@@ -56,7 +56,8 @@ public:
     /** @brief Whether SEARCH_AUTO uses the KD-tree for a bank of this size and dimension.
 
     The rule encodes crossover points measured on 2 cores with 1024 queries (doc/memory_bank.md):
-    the tree needs at least 2,000 rows and a dimension of at most 8 (at most 16 from 100,000 rows). */
+    the tree wins for D <= 3 from 1,000 rows, D = 4 from 5,000, D <= 6 from 30,000 and D <= 8 from
+    1,000,000 rows; brute force wins for D >= 9 (whose products are cheap and cache-friendly). */
     CV_WRAP static bool kdTreeIsFaster(int bankSize, int dims);
     /** @brief Loads a bank saved with save(); `objname` selects a node inside a larger file. */
     CV_WRAP static Ptr<MemoryBank> load(const String& filename, const String& objname = String());

@@ -11,9 +11,14 @@
 //   bank N=<n> Q=<q> D=<d> dmad_ms=<> faiss_ms=<> sgemm_ms=<> ratio_faiss=<> ratio_sgemm=<>
 // --crossover: brute force against the KD-tree over bank sizes and dimensions.
 // --coreset=N: selectCoreset of N random rows of --dims dimensions to --ratio.
+// --auroc=<class folder in MVTec layout>: PatchCore-style image AUROC (score = largest 1-NN
+//   distance of the image's patches to a --ratio coreset of train/good patches) with the bank in
+//   float32 and in float16, to measure what half-precision storage costs.
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
+#include <opencv2/core/utils/filesystem.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/dmad.hpp>
 
 #include <faiss/IndexFlat.h>
@@ -205,6 +210,101 @@ void benchCoreset(int N, int D, double ratio)
                 (int)picks.size(), (t1 - t0) / 1e3, (t2 - t1) / 1e3, picks.front(), picks.back());
 }
 
+std::vector<cv::String> imagesUnder(const cv::String& folder)
+{
+    std::vector<cv::String> all, images;
+    cv::glob(folder, all, true);
+    for (const cv::String& f : all)
+        if (f.size() > 4 && (f.substr(f.size() - 4) == ".png" || f.substr(f.size() - 4) == ".jpg"))
+            images.push_back(f);
+    std::sort(images.begin(), images.end());
+    return images;
+}
+
+//! Patch features of every image, one Mat (grid cells x dims) per image.
+std::vector<cv::Mat> extractAll(cv::dmad::FeatureExtractor& extractor,
+                                const std::vector<cv::String>& files)
+{
+    std::vector<cv::Mat> features;
+    for (const cv::String& f : files)
+    {
+        cv::Mat image = cv::imread(f, cv::IMREAD_COLOR), patches;
+        cv::Size grid;
+        extractor.extract(image, patches, grid);
+        features.push_back(patches.clone());
+    }
+    return features;
+}
+
+double auroc(const std::vector<double>& normal, const std::vector<double>& anomalous)
+{
+    double wins = 0;
+    for (double a : anomalous)
+        for (double n : normal)
+            wins += a > n ? 1.0 : (a == n ? 0.5 : 0.0);
+    return wins / ((double)normal.size() * anomalous.size());
+}
+
+void benchAuroc(const cv::String& classFolder, const cv::String& model, double ratio)
+{
+    cv::dmad::FeatureExtractor::Params params =
+        cv::dmad::FeatureExtractor::preset("mobilenetv2-int8", model);
+    cv::Ptr<cv::dmad::FeatureExtractor> extractor = cv::dmad::FeatureExtractor::create(params);
+    const std::vector<cv::String> trainFiles = imagesUnder(classFolder + "/train/good");
+    std::vector<cv::String> goodFiles = imagesUnder(classFolder + "/test/good"), badFiles;
+    for (const cv::String& f : imagesUnder(classFolder + "/test"))
+        if (f.find("/test/good/") == cv::String::npos)
+            badFiles.push_back(f);
+    const double t0 = nowMs();
+    cv::Mat train;
+    for (const cv::Mat& f : extractAll(*extractor, trainFiles))
+        train.push_back(f);
+    const std::vector<cv::Mat> good = extractAll(*extractor, goodFiles);
+    const std::vector<cv::Mat> bad = extractAll(*extractor, badFiles);
+    const double t1 = nowMs();
+    const int count = std::max(1, (int)(train.rows * ratio));
+    const std::vector<int> picks = cv::dmad::selectCoreset(train, count);
+    cv::Mat coreset;
+    for (int i : picks)
+        coreset.push_back(train.row(i));
+    const double t2 = nowMs();
+    std::printf("auroc: %s: %d train patches x %d dims -> coreset %d; %d good, %d defective test "
+                "images (extraction %.1f s, coreset %.1f s)\n", classFolder.c_str(), train.rows,
+                train.cols, count, (int)good.size(), (int)bad.size(), (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+    double maxScoreChange = 0;
+    std::vector<double> previous;
+    for (int half = 0; half < 2; half++)
+    {
+        cv::dmad::MemoryBank::Params bankParams;
+        bankParams.halfPrecisionStorage = half != 0;
+        cv::Ptr<cv::dmad::MemoryBank> bank = cv::dmad::MemoryBank::create(bankParams);
+        bank->add(coreset);
+        auto scores = [&](const std::vector<cv::Mat>& images) {
+            std::vector<double> s;
+            for (const cv::Mat& patches : images)
+            {
+                cv::Mat d, idx;
+                bank->search(patches, 1, d, idx);
+                double maxD;
+                cv::minMaxLoc(d, 0, &maxD);
+                s.push_back(std::sqrt(maxD));
+            }
+            return s;
+        };
+        const std::vector<double> sGood = scores(good), sBad = scores(bad);
+        std::vector<double> all(sGood);
+        all.insert(all.end(), sBad.begin(), sBad.end());
+        if (half)
+            for (size_t i = 0; i < all.size(); i++)
+                maxScoreChange = std::max(maxScoreChange, std::abs(all[i] - previous[i]) / previous[i]);
+        previous = all;
+        std::printf("auroc: %s bank: image AUROC %.4f\n", half ? "float16" : "float32",
+                    auroc(sGood, sBad));
+    }
+    std::printf("auroc: largest relative change of an image score float32 -> float16: %.2e\n",
+                maxScoreChange);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -218,6 +318,8 @@ int main(int argc, char** argv)
         "{dims        | 1536  | feature dimension for --coreset }"
         "{ratio       | 0.02  | coreset fraction for --coreset }"
         "{n           | 0     | bank size: only this one (default: 20000 and 74321) }"
+        "{auroc       |       | MVTec-layout class folder: float32 vs float16 bank AUROC }"
+        "{model       | ../shared/models/mobilenetv2-12-int8.onnx | backbone for --auroc }"
         "{cross_n     | 1000,2000,10000,100000 | bank sizes for --crossover }"
         "{cross_d     | 2,4,8,12,16,24,32,64   | dimensions for --crossover }";
     cv::CommandLineParser parser(argc, argv, keys);
@@ -243,6 +345,12 @@ int main(int argc, char** argv)
     {
         benchCrossover(1024, reps, parseList(parser.get<cv::String>("cross_n")),
                        parseList(parser.get<cv::String>("cross_d")));
+        return 0;
+    }
+    if (parser.has("auroc"))
+    {
+        benchAuroc(parser.get<cv::String>("auroc"), parser.get<cv::String>("model"),
+                   parser.has("ratio") ? parser.get<double>("ratio") : 0.1);
         return 0;
     }
     if (parser.get<int>("coreset") > 0)

@@ -100,10 +100,12 @@ BankCase benchBank(int N, int Q, int D, int reps)
     std::vector<faiss::Index::idx_t> faissIdx(Q);
     const std::vector<std::pair<const char*, std::function<void()>>> runs = {
         {"dmad", [&] { mb->search(queries, 1, dmadDist, dmadIdx); }},
-        {"faiss", [&] { index.search(Q, queries.ptr<float>(), 1, faissDist.data(), faissIdx.data()); }},
+        {"faiss", [&] {
+             index.search(Q, queries.ptr<float>(), 1, faissDist.data(), faissIdx.data());
+         }},
         {"sgemm", [&] {
-             cblas_sgemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, Q, N, D, 1.f, queries.ptr<float>(),
-                         D, bank.ptr<float>(), D, 0.f, product.data(), N);
+             cblas_sgemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, Q, N, D, 1.f,
+                         queries.ptr<float>(), D, bank.ptr<float>(), D, 0.f, product.data(), N);
          }}};
     std::vector<std::vector<double>> times(runs.size());
     for (auto& run : runs)  // warm-up: page in, start the thread pools
@@ -145,8 +147,8 @@ std::vector<int> parseList(const cv::String& text)
 
 void benchCrossover(int Q, int reps, const std::vector<int>& sizes, const std::vector<int>& dims)
 {
-    std::printf("KD-tree vs brute force, Q=%d, median of %d, ms (tree build excluded, shown apart)\n",
-                Q, reps);
+    std::printf("KD-tree vs brute force, Q=%d, median of %d, ms "
+                "(tree build excluded, shown apart)\n", Q, reps);
     std::printf("%8s %4s %10s %10s %10s %8s %6s\n", "N", "D", "brute_ms", "kdtree_ms", "build_ms",
                 "ratio", "auto");
     for (int N : sizes)
@@ -189,8 +191,8 @@ void benchCrossover(int Q, int reps, const std::vector<int>& sizes, const std::v
 void benchCoreset(int N, int D, double ratio)
 {
     const int count = std::max(1, (int)(N * ratio));
-    std::printf("coreset: %d x %d random N(0,1) rows -> %d (%.1f %%), projection to 128, 10 starts\n",
-                N, D, count, 100 * ratio);
+    std::printf("coreset: %d x %d random N(0,1) rows -> %d (%.1f %%), projection to 128, "
+                "10 starts\n", N, D, count, 100 * ratio);
     std::fflush(stdout);
     cv::Mat features(N, D, CV_32F);
     cv::RNG rng(99);
@@ -270,7 +272,8 @@ void benchAuroc(const cv::String& classFolder, const cv::String& model, double r
     const double t2 = nowMs();
     std::printf("auroc: %s: %d train patches x %d dims -> coreset %d; %d good, %d defective test "
                 "images (extraction %.1f s, coreset %.1f s)\n", classFolder.c_str(), train.rows,
-                train.cols, count, (int)good.size(), (int)bad.size(), (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+                train.cols, count, (int)good.size(), (int)bad.size(), (t1 - t0) / 1e3,
+                (t2 - t1) / 1e3);
     double maxScoreChange = 0;
     std::vector<double> previous;
     for (int half = 0; half < 2; half++)
@@ -296,7 +299,8 @@ void benchAuroc(const cv::String& classFolder, const cv::String& model, double r
         all.insert(all.end(), sBad.begin(), sBad.end());
         if (half)
             for (size_t i = 0; i < all.size(); i++)
-                maxScoreChange = std::max(maxScoreChange, std::abs(all[i] - previous[i]) / previous[i]);
+                maxScoreChange =
+                    std::max(maxScoreChange, std::abs(all[i] - previous[i]) / previous[i]);
         previous = all;
         std::printf("auroc: %s bank: image AUROC %.4f\n", half ? "float16" : "float32",
                     auroc(sGood, sBad));
@@ -355,7 +359,8 @@ int main(int argc, char** argv)
     }
     if (parser.get<int>("coreset") > 0)
     {
-        benchCoreset(parser.get<int>("coreset"), parser.get<int>("dims"), parser.get<double>("ratio"));
+        benchCoreset(parser.get<int>("coreset"), parser.get<int>("dims"),
+                     parser.get<double>("ratio"));
         return 0;
     }
     std::vector<BankCase> cases;

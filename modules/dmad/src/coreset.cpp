@@ -66,16 +66,17 @@ void checkArguments(const Mat& features, int count, const CoresetParams& params)
 {
     if (features.empty() || features.type() != CV_32F || features.dims != 2)
         CV_Error(Error::StsBadArg,
-                 cv::format("dmad: selectCoreset needs a non-empty 2D CV_32F feature matrix (got %s)",
-                            features.empty() ? "an empty one" : typeToString(features.type()).c_str()));
+                 cv::format("dmad: selectCoreset needs a non-empty 2D CV_32F feature matrix "
+                            "(got %s)", features.empty() ? "an empty one"
+                                                         : typeToString(features.type()).c_str()));
     if (count < 1 || count > features.rows)
         CV_Error(Error::StsBadArg,
                  cv::format("dmad: coreset size %d must be in 1..%d (the number of rows)", count,
                             features.rows));
     if (params.projectionDims < 0 || params.startPoints < 1)
         CV_Error(Error::StsBadArg,
-                 cv::format("dmad: coreset projectionDims (%d) must be >= 0 and startPoints (%d) >= 1",
-                            params.projectionDims, params.startPoints));
+                 cv::format("dmad: coreset projectionDims (%d) must be >= 0 and startPoints (%d) "
+                            ">= 1", params.projectionDims, params.startPoints));
 }
 
 /** Centres the points on their mean (distances do not change, but the expanded form
@@ -268,7 +269,8 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
                     best = b;
             if (blockApplied[best] == t)
                 break;
-            // Bring the stale blocks with the largest bounds up to date, a few at a time in parallel.
+            // Bring the stale blocks with the largest bounds up to date, a few at a time, in
+            // parallel.
             stale.clear();
             float bestFresh = -FLT_MAX;
             for (int b = 0; b < nb; b++)
@@ -327,8 +329,8 @@ std::vector<int> greedyLazyBlocks(const CoresetSetup& setup, int count)
     }
     progress.finish(cv::format("%d of %d rows", count, N));
     CV_LOG_INFO(NULL, cv::format("dmad: coreset: %lld update rounds, %.3g point-center distances "
-                                 "(%.1f%% of the textbook loop's)", (long long)rounds, pairsEvaluated,
-                                 100.0 * pairsEvaluated / ((double)N * count)));
+                                 "(%.1f%% of the textbook loop's)", (long long)rounds,
+                                 pairsEvaluated, 100.0 * pairsEvaluated / ((double)N * count)));
     return picks;
 }
 
@@ -344,8 +346,8 @@ std::vector<int> greedyNaive(const CoresetSetup& setup, int count)
         norms[i] = kernels::dotReference(coordinates(i), (size_t)B, point.data(), P);
     }
     auto distance2 = [&](int i, int center, const float* centerCoords) {
-        return kernels::squaredDistanceReference(
-            norms[i], norms[center], kernels::dotReference(coordinates(i), (size_t)B, centerCoords, P));
+        const float dot = kernels::dotReference(coordinates(i), (size_t)B, centerCoords, P);
+        return kernels::squaredDistanceReference(norms[i], norms[center], dot);
     };
     const std::vector<float> startCoords = gatherPoints(pts, setup.starts);
     std::vector<float> key(N), d2(S);

@@ -57,7 +57,8 @@ const float* bankRow(const Mat& bank, int row, std::vector<float>& buffer)
     return buffer.data();
 }
 
-/** Rows [row0, row0 + rows) of the bank minus the mean, as CV_32F, into `out` (the A * B^T operand). */
+/** Rows [row0, row0 + rows) of the bank minus the mean, as CV_32F, into `out` (the operand B of
+    A * B^T). */
 void centeredTile(const Mat& bank, int row0, int rows, const float* mean, std::vector<float>& out)
 {
     const int D = bank.cols;
@@ -95,7 +96,8 @@ BankStatistics computeBankStatistics(const Mat& bank)
         for (int s = range.start; s < range.end; s++)
         {
             double* acc = partial.ptr<double>(s);
-            for (int i = (int)((int64)N * s / stripes); i < (int)((int64)N * (s + 1) / stripes); i++)
+            const int i0 = (int)((int64)N * s / stripes), i1 = (int)((int64)N * (s + 1) / stripes);
+            for (int i = i0; i < i1; i++)
             {
                 const float* row = bankRow(bank, i, buffer);
                 for (int d = 0; d < D; d++)
@@ -201,8 +203,8 @@ void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& st
             {
                 const int b0 = t * tileRows, bRows = std::min(N, b0 + tileRows) - b0;
                 centeredTile(bank, b0, bRows, mean, tile);
-                kern.dotProducts(centeredQueries.ptr<float>(q0), qRows, (size_t)D, tile.data(), bRows,
-                                 (size_t)D, D, dots.data());
+                kern.dotProducts(centeredQueries.ptr<float>(q0), qRows, (size_t)D, tile.data(),
+                                 bRows, (size_t)D, D, dots.data());
                 // Scan the tile while it is still in cache.
                 for (int i = 0; i < qRows; i++)
                 {

@@ -83,8 +83,8 @@ public:
             CV_Error(Error::StsBadArg, "dmad: MemoryBank::add got no features");
         if (f.type() != CV_32F || f.dims != 2)
             CV_Error(Error::StsBadArg,
-                     cv::format("dmad: MemoryBank features must be a 2D CV_32F matrix (got %s, %d dims)",
-                                typeToString(f.type()).c_str(), f.dims));
+                     cv::format("dmad: MemoryBank features must be a 2D CV_32F matrix "
+                                "(got %s, %d dims)", typeToString(f.type()).c_str(), f.dims));
         if (!features_.empty() && f.cols != features_.cols)
             CV_Error(Error::StsBadSize, cv::format("dmad: features have %d dims, the bank has %d",
                                                    f.cols, features_.cols));
@@ -93,8 +93,8 @@ public:
         Point badAt;
         if (!cv::checkRange(f, true, &badAt))
             CV_Error(Error::StsBadArg,
-                     cv::format("dmad: MemoryBank::add got a NaN or infinite value (row %d, column %d)",
-                                badAt.y, badAt.x));
+                     cv::format("dmad: MemoryBank::add got a NaN or infinite value "
+                                "(row %d, column %d)", badAt.y, badAt.x));
         const Mat img = idColumn(imageIds, f.rows, "imageIds");
         const Mat cls = idColumn(classIds, f.rows, "classIds");
         Mat stored = f;

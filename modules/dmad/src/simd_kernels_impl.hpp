@@ -81,7 +81,8 @@ inline unsigned belowThreshold16(const float* dots, const float* norms, float th
 #endif
 }
 
-//! Inserts (value, index) into the ascending list of kc candidates; the caller checked value < worst.
+//! Inserts (value, index) into the ascending list of kc candidates (the caller checked that
+//! value < worst).
 inline void insertCandidate(float value, int index, int kc, float* values, int* indices)
 {
     int pos = kc - 1;
@@ -187,7 +188,8 @@ inline Vec expandedDistance(Vec pointNorm, Vec centerNorm, Vec dot)
     coordinates (L1-resident) stream by once for all NC centers. */
 template <int NC>
 inline void centersAgainstGroup(const float* points, size_t stride, int dims, const float* centers,
-                                const float* centerNorms, const Vec (&pointNorms)[4], Vec (&mins)[4])
+                                const float* centerNorms, const Vec (&pointNorms)[4],
+                                Vec (&mins)[4])
 {
     const int W = Vec::W;
     Vec acc[NC][4];

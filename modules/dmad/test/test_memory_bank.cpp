@@ -78,7 +78,8 @@ void expectSameNeighbours(const Mat& refD, const Mat& refIdx, const Mat& d, cons
         for (int r = 0; r < k; r++)
         {
             const float expected = refD.at<float>(i, r);
-            EXPECT_NEAR(expected, d.at<float>(i, r), 1e-4 * std::max(1.f, expected)) << i << "," << r;
+            EXPECT_NEAR(expected, d.at<float>(i, r), 1e-4 * std::max(1.f, expected))
+                << i << "," << r;
             const bool tied = (r > 0 && refD.at<float>(i, r - 1) == expected) ||
                               (r + 1 < k && refD.at<float>(i, r + 1) == expected);
             if (!tied)
@@ -231,7 +232,8 @@ TEST(DMAD_MemoryBank, concurrent_searches_equal_single_thread)
         std::vector<Mat> d(4), idx(4);
         std::vector<std::thread> workers;
         for (int t = 0; t < 4; t++)
-            workers.emplace_back([&, t] { mb->search(data.queries, 5, d[t], idx[t], data.exclude); });
+            workers.emplace_back(
+                [&, t] { mb->search(data.queries, 5, d[t], idx[t], data.exclude); });
         for (std::thread& w : workers)
             w.join();
         for (int t = 0; t < 4; t++)
@@ -392,7 +394,8 @@ TEST(DMAD_MemoryBank, load_refuses_newer_versions_and_mismatched_shapes)
         TempFile f(".yml");
         savedBank(f.path, false, features);
         replaceInFile(f.path, "size: 500", "size: 400");
-        EXPECT_CV_ERROR(MemoryBank::load(f.path), "matrix 'features' is 500x48, but size x dims is 400x48");
+        EXPECT_CV_ERROR(MemoryBank::load(f.path),
+                        "matrix 'features' is 500x48, but size x dims is 400x48");
         EXPECT_CV_ERROR(MemoryBank::load(f.path), f.path);
     }
     {

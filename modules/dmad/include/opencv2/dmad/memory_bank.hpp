@@ -76,17 +76,19 @@ public:
     /** @brief Exact k nearest neighbours of each query row.
     @param queries `q x D` CV_32F.
     @param k neighbours per query, 1 <= k <= size().
-    @param distances output `q x k` CV_32F squared L2 distances, ascending per row.
+    @param distances output `q x k` CV_32F **squared** L2 distances, ascending per row (computed
+    exactly in double for the neighbours found, then rounded to float; ties by index).
     @param indices output `q x k` CV_32S bank rows.
-    @param excludeImageIds optional `q x 1` CV_32S: query i ignores the entries whose image id equals
-    `excludeImageIds[i]` (-1 excludes nothing). Where fewer than k entries remain, the missing
-    neighbours have index -1 and distance FLT_MAX.
+    @param excludeImageIds optional `q x 1` CV_32S: query i ignores the entries whose image id
+    equals `excludeImageIds[i]` (-1 excludes nothing). Where fewer than k entries remain, the
+    missing neighbours have index -1 and distance FLT_MAX.
     */
-    CV_WRAP virtual void search(InputArray queries, int k, OutputArray distances, OutputArray indices,
+    CV_WRAP virtual void search(InputArray queries, int k, OutputArray distances,
+                                OutputArray indices,
                                 InputArray excludeImageIds = noArray()) const = 0;
 
     /** `N x D` CV_32F: a converted copy when stored as float16, else the bank's own matrix, to be
-        treated as read-only (the bank keeps norms of its rows). */
+        treated as read-only (the bank caches statistics of its rows). */
     CV_WRAP virtual Mat getFeatures() const = 0;
     CV_WRAP virtual Mat getImageIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Mat getClassIds() const = 0;  //!< `N x 1` CV_32S
@@ -97,8 +99,10 @@ public:
 struct CV_EXPORTS_W_SIMPLE CoresetParams
 {
     CV_WRAP CoresetParams();
-    CV_PROP_RW int projectionDims;  //!< random projection dimension (0: use the features as they are)
-    CV_PROP_RW int startPoints;     //!< random starting points whose mean distance initialises the search
+    //! random projection dimension (0 or >= D: use the features as they are)
+    CV_PROP_RW int projectionDims;
+    //! random starting points whose mean distance initialises the search
+    CV_PROP_RW int startPoints;
     CV_PROP_RW int seed;            //!< seed of the projection and the starting points
 };
 

@@ -58,27 +58,12 @@ const float* bankRow(const Mat& bank, int row, std::vector<float>& buffer)
 }
 
 /** Rows [row0, row0 + rows) of the bank minus the mean, as CV_32F, into `out` (the operand B of
-    A * B^T). */
+    A * B^T); float16 rows are converted on the way (F16C where the CPU has it). */
 void centeredTile(const Mat& bank, int row0, int rows, const float* mean, std::vector<float>& out)
 {
-    const int D = bank.cols;
-    out.resize((size_t)rows * D);
-    for (int r = 0; r < rows; r++)
-    {
-        float* dst = out.data() + (size_t)r * D;
-        if (bank.depth() == CV_32F)
-        {
-            const float* src = bank.ptr<float>(row0 + r);
-            for (int d = 0; d < D; d++)
-                dst[d] = src[d] - mean[d];
-        }
-        else
-        {
-            const float16_t* src = bank.ptr<float16_t>(row0 + r);
-            for (int d = 0; d < D; d++)
-                dst[d] = (float)src[d] - mean[d];
-        }
-    }
+    out.resize((size_t)rows * bank.cols);
+    kernels::bestKernels().centerRows(bank.ptr(row0), bank.step[0], bank.depth() == CV_16F, rows,
+                                      bank.cols, mean, out.data());
 }
 
 } // namespace

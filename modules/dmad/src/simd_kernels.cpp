@@ -45,9 +45,11 @@ bool cpuHas(const char* feature)
     if (!std::strcmp(feature, "avx512"))
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2");
+               __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("f16c");
     if (!std::strcmp(feature, "avx2"))
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
 #else
     CV_UNUSED(feature);
 #endif

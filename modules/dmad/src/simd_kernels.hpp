@@ -24,6 +24,12 @@ struct KernelTable
     void (*dotProducts)(const float* a, int rows, size_t lda, const float* b, int cols, size_t ldb,
                         int dims, float* dots);
 
+    /** out(r, d) = row(r, d) - mean[d] in float, for `count` rows of `dims` values: CV_32F rows
+        (`half` false) or CV_16F rows (`half` true, uint16 bit patterns, converted exactly). Row r
+        starts at `rows + r * rowStep` bytes; out is contiguous. */
+    void (*centerRows)(const void* rows, size_t rowStep, bool half, int count, int dims,
+                       const float* mean, float* out);
+
     /** Fused top-k scan of one query's row of a dot-product tile. Entry j has the approximate
         distance value `norms[j] - 2 * dots[j]` (the query's own norm is left out: it does not
         change the order). Values below the current worst candidate are inserted into the

@@ -24,6 +24,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <stdint.h>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -46,6 +47,67 @@ void dotProducts(const float* a, int rows, size_t lda, const float* b, int cols,
     const ConstStridedMap B(b, cols, dims, Eigen::OuterStride<>((Eigen::Index)ldb));
     OutputMap C(dots, rows, cols);
     C.noalias() = A * B.transpose();
+}
+
+//! IEEE half to float, exact (the portable path; the vector paths use F16C).
+inline float halfToFloat(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f;
+    uint32_t mantissa = h & 0x3ffu, bits;
+    if (exponent == 0x1f)
+        bits = sign | 0x7f800000u | (mantissa << 13);  // Inf, NaN
+    else if (exponent != 0)
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    else if (mantissa == 0)
+        bits = sign;  // +-0
+    else
+    {
+        // subnormal half: normalise
+        int e = 113;
+        while (!(mantissa & 0x400u))
+        {
+            mantissa <<= 1;
+            e--;
+        }
+        bits = sign | ((uint32_t)e << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+}
+
+void centerRows(const void* rows, size_t rowStep, bool half, int count, int dims, const float* mean,
+                float* out)
+{
+    for (int r = 0; r < count; r++)
+    {
+        const unsigned char* row = (const unsigned char*)rows + (size_t)r * rowStep;
+        float* dst = out + (size_t)r * dims;
+        int d = 0;
+        if (!half)
+        {
+            const float* src = (const float*)row;
+            for (; d < dims; d++)
+                dst[d] = src[d] - mean[d];
+            continue;
+        }
+        const uint16_t* src = (const uint16_t*)row;
+#if defined(__AVX512F__)
+        for (; d + 16 <= dims; d += 16)
+        {
+            const __m512 x = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(src + d)));
+            _mm512_storeu_ps(dst + d, _mm512_sub_ps(x, _mm512_loadu_ps(mean + d)));
+        }
+#elif defined(__F16C__)
+        for (; d + 8 <= dims; d += 8)
+        {
+            const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(src + d)));
+            _mm256_storeu_ps(dst + d, _mm256_sub_ps(x, _mm256_loadu_ps(mean + d)));
+        }
+#endif
+        for (; d < dims; d++)
+            dst[d] = halfToFloat(src[d]) - mean[d];
+    }
 }
 
 //! Bit j set where norms[j] - 2 * dots[j] < threshold, for 16 consecutive entries.
@@ -275,8 +337,8 @@ void squaredNorms(const float* points, size_t stride, int count, int dims, float
 
 const KernelTable* table()
 {
-    static const KernelTable kernelTable = {DMAD_KERNEL_NAME, dotProducts, scanRow, applyCenters,
-                                            squaredNorms};
+    static const KernelTable kernelTable = {DMAD_KERNEL_NAME, dotProducts, centerRows, scanRow,
+                                            applyCenters, squaredNorms};
     return &kernelTable;
 }
 

@@ -5,6 +5,8 @@
 #include "test_precomp.hpp"
 #include "../src/coreset.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <set>
 
 namespace opencv_test { namespace {

@@ -268,6 +268,12 @@ TEST(DMAD_MemoryBank, auto_method_follows_the_crossover_rule)
 TEST(DMAD_MemoryBank, float16_storage_searches_the_rounded_features)
 {
     KnnData data(3000, 40, 100, 100, 9);
+    // float16 subnormals, zeros and large values go through the tile conversion too
+    for (int j = 0; j < 200; j++)
+    {
+        data.bank.at<float>(j, j % 40) = (j % 2 ? 1 : -1) * 3e-6f * (j % 7);
+        data.bank.at<float>(j + 200, j % 40) = (j % 2 ? 1 : -1) * 1000.f;
+    }
     MemoryBank::Params params;
     params.halfPrecisionStorage = true;
     Ptr<MemoryBank> mb = MemoryBank::create(params);

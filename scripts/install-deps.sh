@@ -6,6 +6,10 @@ packages=(
   libopencv-dev libopencv-contrib-dev   # OpenCV 4.6: core, imgproc, imgcodecs, dnn
   libeigen3-dev libnanoflann-dev        # header-only linear algebra and KD-tree
   libgtest-dev libbenchmark-dev         # tests and benchmarks
+  # dmad_bench_bank only (the library needs neither): faiss IndexFlatL2 as the reference, and
+  # OpenBLAS as the BLAS behind faiss and the sgemm peer. Installing OpenBLAS makes it the system's
+  # libblas.so.3/liblapack.so.3 (Debian alternatives), which OpenCV's core also loads.
+  libfaiss-dev libopenblas-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 # Third-party dependencies shared by both builds. All come from Debian packages:
 # libeigen3-dev (header-only linear algebra) and libnanoflann-dev (header-only KD-tree).
 include_guard(GLOBAL)
+include(CheckCXXCompilerFlag)
 
 macro(dmad_find_dependencies)
   find_package(Eigen3 3.3 REQUIRED NO_MODULE)
@@ -14,4 +15,33 @@ function(dmad_use_dependencies target)
   get_target_property(_nanoflann_inc nanoflann::nanoflann INTERFACE_INCLUDE_DIRECTORIES)
   target_include_directories(${target} SYSTEM PRIVATE ${_eigen_inc} ${_nanoflann_inc})
   target_compile_definitions(${target} PRIVATE EIGEN_MPL2_ONLY)
+  get_target_property(_target_dir ${target} SOURCE_DIR)
+  dmad_set_kernel_flags("${_target_dir}")
+endfunction()
+
+# The k-NN and coreset kernels are compiled three times (src/simd_kernels*.cpp) and chosen at run
+# time, so one binary runs everywhere and still uses AVX-512 where the CPU has it. Source
+# properties are per directory: dmad_use_dependencies calls this from modules/dmad, where both
+# builds create the library.
+function(dmad_set_kernel_flags module_dir)
+  if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i.86)$"
+     OR NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    return()
+  endif()
+  set(_avx2 -mavx2 -mfma -mf16c)
+  set(_avx512 -mavx2 -mfma -mf16c -mavx512f -mavx512dq -mavx512bw -mavx512vl)
+  # GCC 12 warns about _mm512_undefined_ps() inside Eigen's AVX-512 code: a known false positive.
+  set(_avx512_warnings -Wno-maybe-uninitialized)
+  string(REPLACE ";" " " _avx2_str "${_avx2}")
+  string(REPLACE ";" " " _avx512_str "${_avx512}")
+  check_cxx_compiler_flag("${_avx2_str}" DMAD_COMPILER_HAS_AVX2)
+  check_cxx_compiler_flag("${_avx512_str}" DMAD_COMPILER_HAS_AVX512)
+  if(DMAD_COMPILER_HAS_AVX2)
+    set_source_files_properties("${module_dir}/src/simd_kernels_avx2.cpp" PROPERTIES
+      COMPILE_OPTIONS "${_avx2}" COMPILE_DEFINITIONS DMAD_HAVE_AVX2)
+  endif()
+  if(DMAD_COMPILER_HAS_AVX512)
+    set_source_files_properties("${module_dir}/src/simd_kernels_avx512.cpp" PROPERTIES
+      COMPILE_OPTIONS "${_avx512};${_avx512_warnings}" COMPILE_DEFINITIONS DMAD_HAVE_AVX512)
+  endif()
 endfunction()

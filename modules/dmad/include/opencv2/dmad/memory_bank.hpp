@@ -15,18 +15,25 @@ namespace dmad {
 
 /** @brief A bank of patch features with exact k-nearest-neighbour search.
 
-Holds an `N x D` CV_32F matrix of features and, per entry, the id of the image it came from and
-the id of its class. search() returns **squared** Euclidean distances, ascending, and is const and
-safe to call from several threads at once. Training patches that query a bank built from their own
-images must not find themselves: search() can skip, per query, the entries of one source image
-(leave-one-image-out).
+Holds an `N x D` matrix of features and, per entry, the id of the image it came from and the id
+of its class. search() returns **squared** Euclidean distances, ascending, and is const and safe
+to call from several threads at once (add(), clear() and read() must not run concurrently with
+it). Training patches that query a bank built from their own images must not find themselves:
+search() can skip, per query, the entries of one source image (leave-one-image-out).
+
+The search is exact. The brute-force method computes `|m|^2 - 2 q.m` with blocked matrix
+products (Eigen, compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time) and a fused
+top-k scan, then recomputes the distances of the best candidates exactly, in double. The KD-tree
+method (nanoflann) wins for low dimensions; SEARCH_AUTO chooses by kdTreeIsFaster(). Work is split
+with cv::parallel_for_ (cv::setNumThreads applies) in a way that does not depend on the thread
+count, so results are the same for any number of threads.
 */
 class CV_EXPORTS_W MemoryBank : public Algorithm
 {
 public:
     enum SearchMethod
     {
-        SEARCH_AUTO = 0,         //!< choose by bank size, dimension and query count
+        SEARCH_AUTO = 0,         //!< KD-tree where kdTreeIsFaster(), else brute force
         SEARCH_BRUTE_FORCE = 1,  //!< blocked matrix product with fused top-k (exact)
         SEARCH_KDTREE = 2        //!< KD-tree (exact); wins only for low dimensions
     };
@@ -35,13 +42,23 @@ public:
     {
         CV_WRAP Params();
         CV_PROP_RW int searchMethod;  //!< a SearchMethod
-        CV_PROP_RW bool halfPrecisionStorage;  //!< keep features as float16 (half the memory and file size)
+        /** Keep the features as float16, in memory and in files: half the memory and file size.
+            The search then works on the float16 values (converted tile by tile, exact in float32),
+            so distances are those to the rounded features. */
+        CV_PROP_RW bool halfPrecisionStorage;
 
         void write(FileStorage& fs) const;
         void read(const FileNode& node);
     };
 
     CV_WRAP static Ptr<MemoryBank> create(const Params& params = Params());
+
+    /** @brief Whether SEARCH_AUTO uses the KD-tree for a bank of this size and dimension.
+
+    The rule encodes crossover points measured on 2 cores with 1024 queries (doc/memory_bank.md):
+    the tree wins for D <= 3 from 1,000 rows, D = 4 from 5,000, D <= 6 from 30,000 and D <= 8 from
+    1,000,000 rows; brute force wins for D >= 9 (whose products are cheap and cache-friendly). */
+    CV_WRAP static bool kdTreeIsFaster(int bankSize, int dims);
     /** @brief Loads a bank saved with save(); `objname` selects a node inside a larger file. */
     CV_WRAP static Ptr<MemoryBank> load(const String& filename, const String& objname = String());
 
@@ -59,16 +76,20 @@ public:
     /** @brief Exact k nearest neighbours of each query row.
     @param queries `q x D` CV_32F.
     @param k neighbours per query, 1 <= k <= size().
-    @param distances output `q x k` CV_32F squared L2 distances, ascending per row.
+    @param distances output `q x k` CV_32F **squared** L2 distances, ascending per row (computed
+    exactly in double for the neighbours found, then rounded to float; ties by index).
     @param indices output `q x k` CV_32S bank rows.
-    @param excludeImageIds optional `q x 1` CV_32S: query i ignores the entries whose image id equals
-    `excludeImageIds[i]` (-1 excludes nothing). Where fewer than k entries remain, the missing
-    neighbours have index -1 and distance FLT_MAX.
+    @param excludeImageIds optional `q x 1` CV_32S: query i ignores the entries whose image id
+    equals `excludeImageIds[i]` (-1 excludes nothing). Where fewer than k entries remain, the
+    missing neighbours have index -1 and distance FLT_MAX.
     */
-    CV_WRAP virtual void search(InputArray queries, int k, OutputArray distances, OutputArray indices,
+    CV_WRAP virtual void search(InputArray queries, int k, OutputArray distances,
+                                OutputArray indices,
                                 InputArray excludeImageIds = noArray()) const = 0;
 
-    CV_WRAP virtual Mat getFeatures() const = 0;  //!< `N x D` CV_32F (a copy when stored as float16)
+    /** `N x D` CV_32F: a converted copy when stored as float16, else the bank's own matrix, to be
+        treated as read-only (the bank caches statistics of its rows). */
+    CV_WRAP virtual Mat getFeatures() const = 0;
     CV_WRAP virtual Mat getImageIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Mat getClassIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Params getParams() const = 0;
@@ -78,8 +99,10 @@ public:
 struct CV_EXPORTS_W_SIMPLE CoresetParams
 {
     CV_WRAP CoresetParams();
-    CV_PROP_RW int projectionDims;  //!< random projection dimension (0: use the features as they are)
-    CV_PROP_RW int startPoints;     //!< random starting points whose mean distance initialises the search
+    //! random projection dimension (0 or >= D: use the features as they are)
+    CV_PROP_RW int projectionDims;
+    //! random starting points whose mean distance initialises the search
+    CV_PROP_RW int startPoints;
     CV_PROP_RW int seed;            //!< seed of the projection and the starting points
 };
 

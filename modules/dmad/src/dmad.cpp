@@ -261,6 +261,8 @@ public:
 
     Params getParams() const CV_OVERRIDE { return params_; }
 
+    double getFeatureScale() const CV_OVERRIDE { return featureScale_; }
+
     Timings getTimings() const CV_OVERRIDE
     {
         std::lock_guard<std::mutex> lock(timingMutex_);

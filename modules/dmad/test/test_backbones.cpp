@@ -227,7 +227,7 @@ TEST_P(DMAD_Backbones_nsfwjs, presets_extract_features)
     EXPECT_EQ(inception ? Size(37, 21) : Size(40, 24), FeatureExtractor::create(p)->gridSize());
 }
 
-INSTANTIATE_TEST_SUITE_P(/**/, DMAD_Backbones_nsfwjs,
+INSTANTIATE_TEST_CASE_P(/**/, DMAD_Backbones_nsfwjs,
                          testing::Values("inception_v3", "mobilenet_v2"),
                          [](const testing::TestParamInfo<std::string>& p) { return p.param; });
 
@@ -268,29 +268,15 @@ TEST(DMAD_Backbones, nsfwjs_presets)
     }
 }
 
-/* scripts/verify-backbone.sh and test/export_wrn50.sh compare a model they just made with a
-   reference from its original framework through this test; it exists only when they ask:
+/* test/export_wrn50.sh compares a model it just made with a reference from its original framework
+   through this test, which runs only when asked (--gtest_also_run_disabled_tests):
    DMAD_REFERENCE_MODEL=<model.onnx> DMAD_REFERENCE_PREFIX=<prefix of .json and .f32>. */
-class ReferenceFromEnvironment : public testing::Test
+TEST(DMAD_Reference, DISABLED_model_matches_reference)
 {
-public:
-    void TestBody() override
-    {
-        expectMatchesReference(std::getenv("DMAD_REFERENCE_MODEL"),
-                               std::getenv("DMAD_REFERENCE_PREFIX"));
-    }
-};
-
-struct ReferenceTestRegistration
-{
-    ReferenceTestRegistration()
-    {
-        if (envOr("DMAD_REFERENCE_MODEL", "").empty() || envOr("DMAD_REFERENCE_PREFIX", "").empty())
-            return;
-        testing::RegisterTest("DMAD_Reference", "model_matches_reference", nullptr, nullptr,
-                              __FILE__, __LINE__,
-                              []() -> testing::Test* { return new ReferenceFromEnvironment; });
-    }
-} referenceTestRegistration;
+    const std::string model = envOr("DMAD_REFERENCE_MODEL", ""), prefix = envOr("DMAD_REFERENCE_PREFIX", "");
+    if (model.empty() || prefix.empty())
+        DMAD_SKIP_TEST("set DMAD_REFERENCE_MODEL and DMAD_REFERENCE_PREFIX");
+    expectMatchesReference(model.c_str(), prefix.c_str());
+}
 
 }} // namespace opencv_test

@@ -193,6 +193,8 @@ TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)
     Mat features, patchScores;
     Size grid;
     dmad->getFeatureExtractor()->extract(data.testImages[1], features, grid);
+    features *= dmad->getFeatureScale();
+    EXPECT_GT(dmad->getFeatureScale(), 0.0);
     dmad->computePatchScores(data.testImages[1], patchScores);
     const Mat bank = dmad->getMemoryBanks()->getNormalBank()->getFeatures();
     for (int cell : { 0, 37, 255 })

@@ -125,6 +125,10 @@ public:
     CV_WRAP virtual void computePatchScores(InputArray image, OutputArray patchScores) const = 0;
 
     CV_WRAP virtual Params getParams() const = 0;
+    /** @brief The factor, fixed at training, that every patch feature is multiplied by before the
+    banks: it brings the backbone's features to unit RMS spread, so noiseStd and the learning rates
+    mean the same for every backbone. */
+    CV_WRAP virtual double getFeatureScale() const = 0;
     CV_WRAP virtual Timings getTimings() const = 0;
     CV_WRAP virtual void resetTimings() = 0;
     //! @brief Switches between the learned score and the PatchCore baseline without retraining.

@@ -35,7 +35,8 @@ DMAD::Params::Params()
       trainEnhancement(true), hiddenDims(256), epochs(8), batchPatches(4096), trainPatchRatio(0.25),
       noiseStd(0.015), margin(0.5), annotatedWeight(10), headLearningRate(2e-4), headWeightDecay(1e-5),
       adaptorLearningRate(1e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(1e-4),
-      enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), mapSigma(4), seed(0)
+      enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), syntheticWeight(1),
+      mapSigma(4), seed(0)
 {
 }
 
@@ -65,7 +66,8 @@ void DMAD::Params::write(FileStorage& fs) const
        << "head_weight_decay" << headWeightDecay << "adaptor_learning_rate" << adaptorLearningRate
        << "adaptor_weight_decay" << adaptorWeightDecay << "enhancement_learning_rate" << enhancementLearningRate
        << "enhancement_weight_decay" << enhancementWeightDecay << "synthetic_images" << syntheticImages
-       << "texture_images" << textureImages << "texture_folder" << textureFolder << "map_sigma" << mapSigma
+       << "texture_images" << textureImages << "synthetic_weight" << syntheticWeight
+       << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "seed" << seed;
     fs << "backbone" << "{";
     backbone.write(fs);
@@ -97,6 +99,7 @@ void DMAD::Params::read(const FileNode& node)
     enhancementWeightDecay = readReal(node, "enhancement_weight_decay", where);
     syntheticImages = readInt(node, "synthetic_images", where);
     textureImages = readInt(node, "texture_images", where);
+    syntheticWeight = readReal(node, "synthetic_weight", where);
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
     mapSigma = readReal(node, "map_sigma", where);
     seed = readInt(node, "seed", where);
@@ -124,8 +127,8 @@ void validate(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
     if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0) || !(p.mapSigma >= 0))
         CV_Error(Error::StsBadArg, "dmad: noiseStd, margin, annotatedWeight and mapSigma must be >= 0");
-    if (p.syntheticImages < 0 || p.textureImages < 0)
-        CV_Error(Error::StsBadArg, "dmad: syntheticImages and textureImages must be >= 0");
+    if (p.syntheticImages < 0 || p.textureImages < 0 || !(p.syntheticWeight >= 0))
+        CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }
 
 //! Images by index, from memory or read from files on demand with errors naming the file.
@@ -722,10 +725,18 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
                 CV_Error(Error::StsError, "dmad: too few bank entries from other images for the training patches");
         };
         neighbours(normalPool, poolIds, "neighbours");
+        double anomalyWeight = params_.annotatedWeight;
         if (!sources.annotated.empty())
         {
             annotatedPool.features = sources.annotated;
             neighbours(annotatedPool, sources.annotatedImageIds, "neighbours-anomalies");
+        }
+        else if (!sources.synthetic.empty() && params_.syntheticWeight > 0)
+        {
+            // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
+            annotatedPool.features = sources.synthetic;
+            neighbours(annotatedPool, sources.syntheticImageIds, "neighbours-synthetic");
+            anomalyWeight = params_.syntheticWeight;
         }
 
         // 6. score learning
@@ -747,7 +758,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         ts.annotatedBatchPatches = std::max(1, params_.batchPatches / 16);
         ts.noiseStd = params_.noiseStd;
         ts.margin = params_.margin;
-        ts.annotatedWeight = params_.annotatedWeight;
+        ts.annotatedWeight = anomalyWeight;
         ts.headLearningRate = params_.headLearningRate;
         ts.headWeightDecay = params_.headWeightDecay;
         ts.adaptorLearningRate = params_.adaptorLearningRate;

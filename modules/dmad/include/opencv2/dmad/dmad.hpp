@@ -68,6 +68,9 @@ public:
         CV_PROP_RW int syntheticImages;   //!< normal training images that receive a synthetic defect (pseudo-anomaly bank)
         CV_PROP_RW int textureImages;     //!< texture images for the abnormal bank (47 as DTD's categories)
         CV_PROP_RW String textureFolder;  //!< folder of texture images (DTD); empty: procedural textures
+        /** Loss weight of the synthetic defect patches when no anomaly is annotated: they stand in for
+        annotated ones (0: only the Gaussian pseudo anomalies, as the reference code). */
+        CV_PROP_RW double syntheticWeight;
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
         CV_PROP_RW int seed;
 

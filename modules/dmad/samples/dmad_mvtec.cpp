@@ -43,6 +43,7 @@ static const char* const keys =
     "{ coreset   | 0      | override the normal bank's coreset ratio (0: keep) }"
     "{ recipe    | -1     | override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep) }"
     "{ synthetic-weight | -1 | override the loss weight of synthetic defects in unsupervised training (-1: keep) }"
+    "{ pseudo    | -1     | override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep) }"
     "{ heatmaps  | 10     | heatmaps written per class and test type (-1: all, 0: none) }"
     "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
 
@@ -347,6 +348,8 @@ int main(int argc, char** argv)
             params.noiseStd = parser.get<double>("noise");
         if (parser.get<double>("coreset") > 0)
             params.banks.normalCoresetRatio = parser.get<double>("coreset");
+        if (parser.get<int>("pseudo") >= 0)
+            params.pseudoAnomalies = parser.get<int>("pseudo");
         if (parser.get<double>("synthetic-weight") >= 0)
             params.syntheticWeight = parser.get<double>("synthetic-weight");
         if (parser.get<int>("recipe") >= 0)
@@ -426,6 +429,7 @@ int main(int argc, char** argv)
              << "    \"head_learning_rate\": " << params.headLearningRate << ",\n"
              << "    \"noise_std\": " << params.noiseStd << ",\n"
              << "    \"synthetic_weight\": " << params.syntheticWeight << ",\n"
+             << "    \"pseudo_anomalies\": " << params.pseudoAnomalies << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"

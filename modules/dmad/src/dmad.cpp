@@ -36,7 +36,7 @@ DMAD::Params::Params()
       noiseStd(0.015), margin(0.5), annotatedWeight(10), headLearningRate(2e-4), headWeightDecay(1e-5),
       adaptorLearningRate(1e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(1e-4),
       enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), syntheticWeight(1),
-      mapSigma(4), seed(0)
+      pseudoAnomalies(PSEUDO_REPRESENTATION_NOISE), mapSigma(4), seed(0)
 {
 }
 
@@ -67,6 +67,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "adaptor_weight_decay" << adaptorWeightDecay << "enhancement_learning_rate" << enhancementLearningRate
        << "enhancement_weight_decay" << enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << syntheticWeight
+       << "pseudo_anomalies" << pseudoAnomalies
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "seed" << seed;
     fs << "backbone" << "{";
@@ -100,6 +101,7 @@ void DMAD::Params::read(const FileNode& node)
     syntheticImages = readInt(node, "synthetic_images", where);
     textureImages = readInt(node, "texture_images", where);
     syntheticWeight = readReal(node, "synthetic_weight", where);
+    pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
     mapSigma = readReal(node, "map_sigma", where);
     seed = readInt(node, "seed", where);
@@ -120,6 +122,8 @@ void validate(const DMAD::Params& p)
 {
     if (p.scorer != DMAD::SCORER_DMAD && p.scorer != DMAD::SCORER_PATCHCORE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", p.scorer));
+    if (p.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && p.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
+        CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", p.pseudoAnomalies));
     if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || p.epochs < 1 || p.batchPatches < 2)
         CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
                                    "must be positive");
@@ -766,6 +770,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         ts.enhancementLearningRate = params_.enhancementLearningRate;
         ts.enhancementWeightDecay = params_.enhancementWeightDecay;
         ts.trainEnhancement = params_.trainEnhancement;
+        ts.featureSpaceNoise = params_.pseudoAnomalies == PSEUDO_FEATURE_NOISE;
         ts.seed = params_.seed;
         ScoreTrainer(ts).train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool,
                                normalBank->getFeatures(), abnormalBank->getFeatures());

@@ -109,7 +109,7 @@ void ProgressReporter::finish(const String& message)
             return;
         finished_ = true;
     }
-    report(std::min((int64)done_, total_), message, true);
+    report(total_, message, true);  // a finished task is complete
 }
 
 void ProgressReporter::report(int64 done, const String& message, bool final)

@@ -96,13 +96,28 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
                 gather(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
                 annotatedCursor = (annotatedCursor + nA) % annotatedOrder.size();
             }
-            // one batch through the enhancement: [normal; annotated]
-            q.resize(batch + nA, D);
-            nBank.resize(batch + nA, nn_.cols());
-            aBank.resize(batch + nA, an.cols());
+            // Gaussian pseudo anomalies: fresh noise each step, on the representation of the normal
+            // patches (the reference) or on their features, before the enhancement
+            noise.resize(batch, D);
+            for (Eigen::Index i = 0; i < noise.size(); i++)
+                noise.data()[i] = (float)rng.gaussian(s.noiseStd);
+            const bool featureNoise = s.featureSpaceNoise;
+
+            // one batch through the enhancement: [normal; (pseudo;) annotated]
+            const int enhancedRows = (featureNoise ? 2 * batch : batch) + nA;
+            q.resize(enhancedRows, D);
+            nBank.resize(enhancedRows, nn_.cols());
+            aBank.resize(enhancedRows, an.cols());
             q.topRows(batch) = qn;
             nBank.topRows(batch) = nn_;
             aBank.topRows(batch) = an;
+            if (featureNoise)
+            {
+                // the pseudo anomalies keep their normal patch's neighbours
+                q.middleRows(batch, batch) = qn + noise;
+                nBank.middleRows(batch, batch) = nn_;
+                aBank.middleRows(batch, batch) = an;
+            }
             if (nA)
             {
                 q.bottomRows(nA) = qa;
@@ -113,16 +128,18 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             nn::EnhancementNetwork<float>::Cache enhancementCache;
             enhancement.forward(q, banks, true, true, o, &enhancementCache);
 
-            // [o_n; o_n + (eps, eps, eps); o_a] through the head in one batch, so BatchNorm mixes all three
-            noise.resize(batch, D);
-            for (Eigen::Index i = 0; i < noise.size(); i++)
-                noise.data()[i] = (float)rng.gaussian(s.noiseStd);
-            oAll.resize(2 * batch + nA, 3 * D);
-            oAll.topRows(batch) = o.topRows(batch);
-            for (int part = 0; part < 3; part++)
-                oAll.block(batch, part * D, batch, D) = o.block(0, part * D, batch, D) + noise;
-            if (nA)
-                oAll.bottomRows(nA) = o.bottomRows(nA);
+            // [o_n; o_p; o_a] through the head in one batch, so BatchNorm mixes all three
+            if (featureNoise)
+                oAll = o;
+            else
+            {
+                oAll.resize(2 * batch + nA, 3 * D);
+                oAll.topRows(batch) = o.topRows(batch);
+                for (int part = 0; part < 3; part++)
+                    oAll.block(batch, part * D, batch, D) = o.block(0, part * D, batch, D) + noise;
+                if (nA)
+                    oAll.bottomRows(nA) = o.bottomRows(nA);
+            }
             nn::ScoringNetwork<float>::Cache headCache;
             head.forward(oAll, true, true, scores, &headCache);
             const float loss = nn::hingeLoss(scores, batch, batch, nA, s.margin, s.annotatedWeight, dScores);
@@ -135,12 +152,17 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             for (nn::Parameter<float>* p : enhancementParams)
                 p->zeroGrad();
             head.backward(oAll, headCache, dScores, dAll);
-            // o_p = o_n + noise, so o_n receives the gradients of both
-            dEnh.resize(batch + nA, 3 * D);
-            dEnh.topRows(batch) = dAll.topRows(batch) + dAll.middleRows(batch, batch);
-            if (nA)
-                dEnh.bottomRows(nA) = dAll.bottomRows(nA);
-            enhancement.backward(q, banks, enhancementCache, dEnh, s.trainEnhancement);
+            if (featureNoise)
+                enhancement.backward(q, banks, enhancementCache, dAll, s.trainEnhancement);
+            else
+            {
+                // o_p = o_n + noise, so o_n receives the gradients of both
+                dEnh.resize(batch + nA, 3 * D);
+                dEnh.topRows(batch) = dAll.topRows(batch) + dAll.middleRows(batch, batch);
+                if (nA)
+                    dEnh.bottomRows(nA) = dAll.bottomRows(nA);
+                enhancement.backward(q, banks, enhancementCache, dEnh, s.trainEnhancement);
+            }
 
             headOptimizer.step(headParams);
             adaptorOptimizer.step(adaptorParams);

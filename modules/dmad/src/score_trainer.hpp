@@ -31,6 +31,8 @@ struct TrainerSettings
     double adaptorLearningRate = 1e-4, adaptorWeightDecay = 1e-2;
     double enhancementLearningRate = 1e-4, enhancementWeightDecay = 1e-2;
     bool trainEnhancement = true;
+    //! Add the Gaussian noise to the features before the enhancement instead of to the representation.
+    bool featureSpaceNoise = false;
     int seed = 0;
 };
 

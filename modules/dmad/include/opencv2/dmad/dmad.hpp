@@ -39,6 +39,15 @@ public:
         SCORER_PATCHCORE = 1  //!< Euclidean distance to the nearest normal-bank entry
     };
 
+    enum PseudoAnomalies
+    {
+        //! Gaussian noise on the enhanced representation of normal patches (the reference code)
+        PSEUDO_REPRESENTATION_NOISE = 0,
+        //! Gaussian noise on the patch features, before the enhancement: the noise shows in the
+        //! distance to the banks too
+        PSEUDO_FEATURE_NOISE = 1
+    };
+
     struct CV_EXPORTS_W_SIMPLE Params
     {
         //! The CPU configuration (see cpu()) with the "mobilenetv2-int8" backbone.
@@ -71,6 +80,7 @@ public:
         /** Loss weight of the synthetic defect patches when no anomaly is annotated: they stand in for
         annotated ones (0: only the Gaussian pseudo anomalies, as the reference code). */
         CV_PROP_RW double syntheticWeight;
+        CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
         CV_PROP_RW int seed;
 

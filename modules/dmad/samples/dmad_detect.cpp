@@ -19,7 +19,7 @@ static const char* const keys =
     "{ model m   | <none> | model file written by DMAD::save (dmad_mvtec --save) }"
     "{ input i   | <none> | an image or a folder of images }"
     "{ out o     | <none> | folder for the overlays }"
-    "{ threshold | nan    | anomaly score above which an image is anomalous (default: 0 for the DMAD scorer, "
+    "{ threshold |        | anomaly score above which an image is anomalous (default: 0 for the DMAD scorer, "
     "whose hinge loss separates normal and anomalous scores at 0; required for the PatchCore scorer) }"
     "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
 
@@ -47,7 +47,8 @@ int main(int argc, char** argv)
     }
     const String modelPath = parser.get<String>("model"), input = parser.get<String>("input");
     const String out = parser.get<String>("out");
-    double threshold = parser.get<double>("threshold");
+    const bool haveThreshold = parser.has("threshold");
+    double threshold = haveThreshold ? parser.get<double>("threshold") : 0.0;
     const int threads = parser.get<int>("threads");
     if (!parser.check())
     {
@@ -59,12 +60,8 @@ int main(int argc, char** argv)
         if (threads > 0)
             setNumThreads(threads);
         Ptr<dmad::DMAD> model = dmad::DMAD::load(modelPath);
-        if (std::isnan(threshold))
-        {
-            if (model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
-                CV_Error(Error::StsBadArg, "the PatchCore scorer has no natural threshold: give --threshold");
-            threshold = 0;
-        }
+        if (!haveThreshold && model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
+            CV_Error(Error::StsBadArg, "the PatchCore scorer has no natural threshold: give --threshold");
         std::vector<String> files;
         if (utils::fs::isDirectory(input))
         {

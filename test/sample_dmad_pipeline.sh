@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The user's path end to end on a tiny synthetic dataset: dmad_mvtec trains, evaluates and writes
+# results.json (checked against the documented schema), results.md, heatmaps and a model;
+# dmad_detect runs the model on new images; dmad_tutorial walks the API. Bad input fails with one
+# line on stderr and a non-zero exit.
+set -u
+bindir=$1 shared=$2 backbones=$3
+fail() { echo "FAIL: $*"; exit 1; }
+export DMAD_BACKBONE_PATH=$backbones:$shared/models DMAD_QUIET=1
+if [ ! -f "$shared/models/mobilenetv2-12-int8.onnx" ]; then
+  echo "SKIP: needs $shared/models/mobilenetv2-12-int8.onnx (the shared folder)"; exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$bindir/dmad_make_dataset" --out="$tmp/ds" --train=8 --test-good=3 --test-defect=3 --size=128 \
+    --classes=pill,metal_plate >/dev/null || fail "dmad_make_dataset"
+
+common=(--data="$tmp/ds" --backbone=mobilenetv2-int8 --epochs=1 --heatmaps=1 --threads=2)
+out=$("$bindir/dmad_mvtec" "${common[@]}" --out="$tmp/r" --save="$tmp/model.yml.gz" --anomalies=1 2>"$tmp/err") \
+    || { cat "$tmp/err"; fail "dmad_mvtec exited $?"; }
+echo "$out" | head -12
+for f in results.json results.md; do [ -s "$tmp/r/$f" ] || fail "missing $f"; done
+[ -s "$tmp/model.yml.gz" ] || fail "model not saved"
+ls "$tmp"/r/heatmaps/pill/*.png >/dev/null 2>&1 || fail "no heatmaps for pill"
+python3 - "$tmp/r/results.json" <<'PY' || fail "results.json does not match the schema"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+keys = ["image_auroc", "image_ap", "image_f1", "pixel_auroc", "pixel_ap", "pro", "n_train", "n_test"]
+assert {"data", "classes", "backbone", "anomalies", "scorer", "seed"} <= set(r["config"]), r["config"]
+assert set(r["classes"]) == {"pill", "metal_plate"}, r["classes"].keys()
+for name, c in list(r["classes"].items()) + [("mean", r["mean"])]:
+    assert set(keys) <= set(c), (name, c)
+    for k in keys[:6]:
+        assert c[k] is None or 0.0 <= c[k] <= 1.0, (name, k, c[k])
+assert r["classes"]["pill"]["n_train"] == 8 and r["classes"]["pill"]["n_test"] == 3 + 3 - 1, r["classes"]["pill"]
+for k in ["extract_ms_per_image", "search_ms_per_image", "score_ms_per_image", "train_s"]:
+    assert r["timing"][k] is not None and r["timing"][k] >= 0, k
+assert r["config"]["annotated_used"] == 2
+print("results.json: schema ok")
+PY
+
+out=$("$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/ds/pill/test/good" --out="$tmp/d" 2>/dev/null) \
+    || fail "dmad_detect exited $?"
+[ "$(wc -l <<<"$out")" -eq 3 ] || fail "expected one line per image: $out"
+grep -qE "^.*/000\.png -?[0-9]+\.[0-9]{4} (normal|anomalous)$" <<<"$out" || fail "unexpected line format: $out"
+ls "$tmp"/d/*_dmad.png >/dev/null 2>&1 || fail "no overlays"
+
+check_one_line() {  # <description> <command...>: non-zero exit and exactly one line on stderr
+  local what=$1; shift
+  local err rc
+  err=$("$@" 2>&1 >/dev/null); rc=$?
+  [ $rc -ne 0 ] || fail "$what: exit 0"
+  [ "$(wc -l <<<"$err")" -eq 1 ] || fail "$what: expected one line on stderr, got: $err"
+  echo "$what -> $err"
+}
+echo "not a model" > "$tmp/bad.yml"
+mkdir -p "$tmp/empty"
+check_one_line "bad model" "$bindir/dmad_detect" --model="$tmp/bad.yml" --input="$tmp/ds/pill/test/crack" --out="$tmp/d"
+check_one_line "missing model" "$bindir/dmad_detect" --model="$tmp/none.yml.gz" --input="$tmp/ds" --out="$tmp/d"
+check_one_line "empty folder" "$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/empty" --out="$tmp/d"
+printf 'garbage' > "$tmp/empty/broken.png"
+check_one_line "unreadable image" "$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/empty" --out="$tmp/d"
+check_one_line "missing dataset" "$bindir/dmad_mvtec" --data="$tmp/nothing" --out="$tmp/r2"
+
+out=$("$bindir/dmad_tutorial" --data="$tmp/ds" --backbone=mobilenetv2-int8 --epochs=1 --out="$tmp/t" 2>/dev/null) \
+    || fail "dmad_tutorial exited $?"
+grep -q "mean" <<<"$out" || fail "the tutorial printed no table: $out"
+[ -s "$tmp/t/heatmap.png" ] || fail "the tutorial wrote no heatmap"
+echo "PASS"

@@ -44,6 +44,7 @@ static const char* const keys =
     "{ recipe    | -1     | override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep) }"
     "{ synthetic-weight | -1 | override the loss weight of synthetic defects in unsupervised training (-1: keep) }"
     "{ pseudo    | -1     | override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep) }"
+    "{ distances | -1     | override whether the representation includes the bank distances: 0 or 1 (-1: keep) }"
     "{ heatmaps  | 10     | heatmaps written per class and test type (-1: all, 0: none) }"
     "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
 
@@ -207,7 +208,18 @@ struct Evaluation
 {
     std::vector<dmad::ClassMetrics> classes;
     dmad::ClassMetrics mean;
+    std::vector<const dmad::DatasetSample*> samples;  //!< every test image, in order
+    std::vector<float> scores;
 };
+
+//! The test samples of a class, kept alive for the whole run (Evaluation points into them).
+const std::vector<dmad::DatasetSample>& testOf(const dmad::DatasetSplit& split, const String& cls)
+{
+    static std::map<String, std::vector<dmad::DatasetSample>> cache;
+    if (!cache.count(cls))
+        cache[cls] = split.testOf(cls);
+    return cache[cls];
+}
 
 Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, const std::map<String, int>& nTrain,
                     const String& heatmapDir, int heatmapsPerType, const String& label)
@@ -215,7 +227,7 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
     Evaluation ev;
     for (const String& cls : split.classes)
     {
-        const std::vector<dmad::DatasetSample> test = split.testOf(cls);
+        const std::vector<dmad::DatasetSample>& test = testOf(split, cls);
         if (test.empty())
             continue;
         const bool masks = split.hasMasks(cls);
@@ -233,6 +245,8 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
             model.predict(image, score, map);
             scores.push_back(score);
             labels.push_back(s.anomalous ? 1 : 0);
+            ev.samples.push_back(&s);
+            ev.scores.push_back(score);
             fullMaps.push_back(map);
             if (masks)
             {
@@ -348,6 +362,8 @@ int main(int argc, char** argv)
             params.noiseStd = parser.get<double>("noise");
         if (parser.get<double>("coreset") > 0)
             params.banks.normalCoresetRatio = parser.get<double>("coreset");
+        if (parser.get<int>("distances") >= 0)
+            params.distanceFeatures = parser.get<int>("distances") != 0;
         if (parser.get<int>("pseudo") >= 0)
             params.pseudoAnomalies = parser.get<int>("pseudo");
         if (parser.get<double>("synthetic-weight") >= 0)
@@ -430,6 +446,7 @@ int main(int argc, char** argv)
              << "    \"noise_std\": " << params.noiseStd << ",\n"
              << "    \"synthetic_weight\": " << params.syntheticWeight << ",\n"
              << "    \"pseudo_anomalies\": " << params.pseudoAnomalies << ",\n"
+             << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
@@ -462,6 +479,20 @@ int main(int argc, char** argv)
              << "    \"train_s\": " << jsonNumber(trainTimer.getTimeSec()) << "\n  }\n}\n";
         json.close();
 
+        // scores.csv: one line per test image
+        std::ofstream csv((out + "/scores.csv").c_str());
+        csv << "class,type,image,label,score" << (withPeer ? ",patchcore_score" : "") << "\n";
+        for (size_t i = 0; i < result.samples.size(); i++)
+        {
+            const dmad::DatasetSample& smp = *result.samples[i];
+            csv << smp.className << "," << smp.defectType << "," << smp.imagePath << "," << (smp.anomalous ? 1 : 0)
+                << "," << result.scores[i];
+            if (withPeer)
+                csv << "," << peer.scores[i];
+            csv << "\n";
+        }
+        csv.close();
+
         // results.md
         std::vector<dmad::ClassMetrics> rows = result.classes;
         dmad::ClassMetrics mean = result.mean;
@@ -485,8 +516,8 @@ int main(int argc, char** argv)
                          t.scoreMs / n, t.mapMs / n, getNumThreads());
         std::ofstream((out + "/results.md").c_str()) << md;
         std::cout << md << std::endl;
-        std::cout << "results: " << out << "/results.json, " << out << "/results.md; heatmaps: " << out << "/heatmaps/"
-                  << std::endl;
+        std::cout << "results: " << out << "/results.json, " << out << "/results.md, " << out
+                  << "/scores.csv; heatmaps: " << out << "/heatmaps/" << std::endl;
     }
     catch (const cv::Exception& e)
     {

@@ -36,7 +36,7 @@ DMAD::Params::Params()
       noiseStd(0.015), margin(0.5), annotatedWeight(10), headLearningRate(2e-4), headWeightDecay(1e-5),
       adaptorLearningRate(1e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(1e-4),
       enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_REPRESENTATION_NOISE), mapSigma(4), seed(0)
+      pseudoAnomalies(PSEUDO_REPRESENTATION_NOISE), distanceFeatures(false), mapSigma(4), seed(0)
 {
 }
 
@@ -67,7 +67,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "adaptor_weight_decay" << adaptorWeightDecay << "enhancement_learning_rate" << enhancementLearningRate
        << "enhancement_weight_decay" << enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << syntheticWeight
-       << "pseudo_anomalies" << pseudoAnomalies
+       << "pseudo_anomalies" << pseudoAnomalies << "distance_features" << (int)distanceFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "seed" << seed;
     fs << "backbone" << "{";
@@ -102,6 +102,7 @@ void DMAD::Params::read(const FileNode& node)
     textureImages = readInt(node, "texture_images", where);
     syntheticWeight = readReal(node, "synthetic_weight", where);
     pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
+    distanceFeatures = readInt(node, "distance_features", where) != 0;
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
     mapSigma = readReal(node, "map_sigma", where);
     seed = readInt(node, "seed", where);
@@ -748,6 +749,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         KnowledgeEnhancement::Params ep;
         ep.featureDims = D;
         ep.neighbours = k;
+        ep.distances = params_.distanceFeatures;
         ep.seed = params_.seed;
         enhancement = KnowledgeEnhancement::create(ep);
         ScoringHead::Params hp;

@@ -26,6 +26,8 @@ struct EnhancementNetwork
     enum { NORMAL = 0, ABNORMAL = 1, BANKS = 2 };
 
     int dims = 0, neighbours = 1;
+    //! Append the Euclidean distance from q to its nearest entry of each bank: o gets 3D + 2 values.
+    bool distances = false;
     Linear<T> value, query, key, adaptor;
     BatchNorm<T> bankNorm[BANKS];
 
@@ -43,11 +45,12 @@ struct EnhancementNetwork
         BankCache bank[BANKS];
     };
 
-    void init(int featureDims, int k, RNG& rng)
+    void init(int featureDims, int k, RNG& rng, bool withDistances = false)
     {
         CV_Assert(featureDims > 0 && k >= 1);
         dims = featureDims;
         neighbours = k;
+        distances = withDistances;
         value.init(dims, dims, true, rng);
         if (k > 1)
         {
@@ -59,7 +62,7 @@ struct EnhancementNetwork
         adaptor.init(dims, dims, true, rng);
     }
 
-    int outputDims() const { return 3 * dims; }
+    int outputDims() const { return 3 * dims + (distances ? BANKS : 0); }
 
     //! Parameters of the enhancement proper (W_v, W_q, W_k, BatchNorm affine).
     std::vector<Parameter<T>*> enhancementParameters()
@@ -99,7 +102,7 @@ struct EnhancementNetwork
             multiply(c.projectedQuery, key.weight.value, c.keyQuery);
         }
 
-        representation.resize(B, 3 * D);
+        representation.resize(B, outputDims());
         Matrix<T> projected;
         adaptor.forward(queries, projected);
         representation.leftCols(D) = projected;
@@ -124,6 +127,8 @@ struct EnhancementNetwork
                 bankNorm[b].forwardEval(residual, bc.enhanced);
             adaptor.forward(bc.enhanced, projected);
             representation.middleCols((b + 1) * D, D) = projected;
+            if (distances)
+                representation.col(3 * D + b) = (queries - M.leftCols(D)).rowwise().norm();
         }
     }
 

@@ -12,7 +12,7 @@ namespace dmad {
 static const char* const kEnhancementClass = "KnowledgeEnhancement";
 static const char* const kEnhancementNode = "opencv_dmad_KnowledgeEnhancement";
 
-KnowledgeEnhancement::Params::Params() : featureDims(1536), neighbours(1), seed(0) {}
+KnowledgeEnhancement::Params::Params() : featureDims(1536), neighbours(1), distances(false), seed(0) {}
 
 namespace {
 
@@ -42,7 +42,7 @@ public:
                                                   "neighbours in 1..64 (got %d, %d)",
                                                   params.featureDims, params.neighbours));
         RNG rng((uint64)(int64)params.seed * 2654435761ULL + 1);
-        net_.init(params.featureDims, params.neighbours, rng);
+        net_.init(params.featureDims, params.neighbours, rng, params.distances);
         seed_ = params.seed;
     }
 
@@ -72,7 +72,8 @@ public:
     void write(FileStorage& fs) const CV_OVERRIDE
     {
         persistence::writeHeader(fs, kEnhancementClass);
-        fs << "feature_dims" << net_.dims << "neighbours" << net_.neighbours << "seed" << seed_;
+        fs << "feature_dims" << net_.dims << "neighbours" << net_.neighbours << "distances" << (int)net_.distances
+           << "seed" << seed_;
         nn::writeLinear(fs, "value", net_.value);
         if (net_.neighbours > 1)
         {
@@ -96,6 +97,7 @@ public:
         nn::EnhancementNetwork<float> net;
         net.dims = D;
         net.neighbours = k;
+        net.distances = persistence::readInt(node, "distances", where) != 0;
         nn::readLinear(node, "value", D, D, true, net.value, where);
         if (k > 1)
         {

@@ -133,10 +133,11 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
                 oAll = o;
             else
             {
-                oAll.resize(2 * batch + nA, 3 * D);
+                oAll.resize(2 * batch + nA, o.cols());
                 oAll.topRows(batch) = o.topRows(batch);
+                oAll.middleRows(batch, batch) = o.topRows(batch);
                 for (int part = 0; part < 3; part++)
-                    oAll.block(batch, part * D, batch, D) = o.block(0, part * D, batch, D) + noise;
+                    oAll.block(batch, part * D, batch, D) += noise;
                 if (nA)
                     oAll.bottomRows(nA) = o.bottomRows(nA);
             }
@@ -157,7 +158,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             else
             {
                 // o_p = o_n + noise, so o_n receives the gradients of both
-                dEnh.resize(batch + nA, 3 * D);
+                dEnh.resize(batch + nA, o.cols());
                 dEnh.topRows(batch) = dAll.topRows(batch) + dAll.middleRows(batch, batch);
                 if (nA)
                     dEnh.bottomRows(nA) = dAll.bottomRows(nA);

@@ -155,14 +155,15 @@ TEST(DMAD_Gradients, scoring_network)
     EXPECT_LT(gradientError(o, dO, loss), kTolerance);
 }
 
-class DMAD_EnhancementGradients : public ::testing::TestWithParam<int> {};
+class DMAD_EnhancementGradients : public ::testing::TestWithParam<std::tuple<int, bool>> {};
 
 TEST_P(DMAD_EnhancementGradients, every_parameter)
 {
-    const int k = GetParam(), D = 6, B = 25;
+    const int k = std::get<0>(GetParam()), D = 6, B = 25;
+    const bool distances = std::get<1>(GetParam());
     RNG rng(7 + k);
     EnhancementNetwork<double> net;
-    net.init(D, k, rng);
+    net.init(D, k, rng, distances);
     for (auto& bn : net.bankNorm)
     {
         bn.gamma.value = randomMatrix(1, D, rng);
@@ -170,7 +171,7 @@ TEST_P(DMAD_EnhancementGradients, every_parameter)
     }
     Mat64 q = randomMatrix(B, D, rng), normal = randomMatrix(B, k * D, rng), abnormal = randomMatrix(B, k * D, rng);
     const Mat64* banks[2] = { &normal, &abnormal };
-    Mat64 R = randomMatrix(B, 3 * D, rng), o;
+    Mat64 R = randomMatrix(B, net.outputDims(), rng), o;
     EnhancementNetwork<double>::Cache cache;
     auto loss = [&]() { net.forward(q, banks, true, false, o, &cache); return o.cwiseProduct(R).sum(); };
     loss();
@@ -193,7 +194,8 @@ TEST_P(DMAD_EnhancementGradients, every_parameter)
     EXPECT_LT((net.adaptor.weight.grad - adaptorGrad).norm(), 1e-12);
 }
 
-INSTANTIATE_TEST_CASE_P(/**/, DMAD_EnhancementGradients, ::testing::Values(1, 3));
+INSTANTIATE_TEST_CASE_P(/**/, DMAD_EnhancementGradients,
+                        ::testing::Combine(::testing::Values(1, 3), ::testing::Bool()));
 
 TEST(DMAD_Gradients, single_key_attention_is_the_reference_formula)
 {
@@ -224,9 +226,27 @@ TEST(DMAD_Gradients, single_key_attention_is_the_reference_formula)
             for (int c = 0; c < D; c++)
                 EXPECT_NEAR(expected(c), o(i, (b + 1) * D + c), 1e-12);
         }
+        EXPECT_EQ(3 * D, o.cols()) << "no distances unless asked for";
         const Eigen::VectorXd pq = P * qi + net.adaptor.bias.value.row(0).transpose();
         for (int c = 0; c < D; c++)
             EXPECT_NEAR(pq(c), o(i, c), 1e-12);
+    }
+}
+
+TEST(DMAD_Gradients, distance_columns_are_the_nearest_entry_distances)
+{
+    const int D = 5, B = 4, k = 2;
+    RNG rng(12);
+    EnhancementNetwork<double> net;
+    net.init(D, k, rng, true);
+    Mat64 q = randomMatrix(B, D, rng), mn = randomMatrix(B, k * D, rng), ma = randomMatrix(B, k * D, rng), o;
+    const Mat64* banks[2] = { &mn, &ma };
+    net.forward(q, banks, false, false, o, nullptr);
+    ASSERT_EQ(3 * D + 2, o.cols());
+    for (int i = 0; i < B; i++)
+    {
+        EXPECT_NEAR((q.row(i) - mn.row(i).head(D)).norm(), o(i, 3 * D), 1e-12);
+        EXPECT_NEAR((q.row(i) - ma.row(i).head(D)).norm(), o(i, 3 * D + 1), 1e-12);
     }
 }
 

@@ -81,6 +81,7 @@ public:
         annotated ones (0: only the Gaussian pseudo anomalies, as the reference code). */
         CV_PROP_RW double syntheticWeight;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
+        CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
         CV_PROP_RW int seed;
 

@@ -22,7 +22,9 @@ For a patch feature `q` and its k nearest entries `M` in a bank (nearest `m_1`):
   `Attn = W_v (sum_j softmax_j((W_q q).(W_k m_j) / sqrt(D)) m_j) + b_v`.
 
 The enhanced representation is `o = [P q; P E(q, M_normal); P E(q, M_abnormal)]` with a shared
-linear adaptor `P`, so `o` has `3 D` values @cite hu2024dmad. The weights are learned together with
+linear adaptor `P`, so `o` has `3 D` values @cite hu2024dmad; with Params::distances the Euclidean
+distances `|q - m_1|` to both banks follow (`3 D + 2` values), the "feature distance" in its
+plainest form. The weights are learned together with
 the ScoringHead when DMAD trains; compute() uses BatchNorm running statistics.
 */
 class CV_EXPORTS_W KnowledgeEnhancement : public Algorithm
@@ -33,6 +35,8 @@ public:
         CV_WRAP Params();
         CV_PROP_RW int featureDims;  //!< D
         CV_PROP_RW int neighbours;   //!< k per bank (1: the reference's attention)
+        //! also give the distance from q to its nearest entry of each bank (o gets 3D + 2 values)
+        CV_PROP_RW bool distances;
         CV_PROP_RW int seed;         //!< initialisation seed
     };
 

@@ -9,6 +9,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
 
+#include "sample_utils.hpp"
+
 #include <cmath>
 #include <iostream>
 
@@ -62,22 +64,7 @@ int main(int argc, char** argv)
         Ptr<dmad::DMAD> model = dmad::DMAD::load(modelPath);
         if (!haveThreshold && model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
             CV_Error(Error::StsBadArg, "the PatchCore scorer has no natural threshold: give --threshold");
-        std::vector<String> files;
-        if (utils::fs::isDirectory(input))
-        {
-            std::vector<String> all;
-            glob(input, all, false);
-            for (const String& f : all)
-                if (dmad::isImageFile(f))
-                    files.push_back(f);
-            std::sort(files.begin(), files.end());
-            if (files.empty())
-                CV_Error(Error::StsObjectNotFound, "no images in folder '" + input + "'");
-        }
-        else if (utils::fs::exists(input))
-            files.push_back(input);
-        else
-            CV_Error(Error::StsObjectNotFound, "no such file or folder '" + input + "'");
+        const std::vector<String> files = dmad_samples::imagesOf(input);
         utils::fs::createDirectories(out);
 
         int anomalous = 0;
@@ -95,15 +82,8 @@ int main(int argc, char** argv)
                       << std::endl;
 
             // overlay: the map scaled from the threshold - 1 to the threshold + 1, so colours mean the same in every image
-            Mat bgr, m8, heat, overlay;
-            if (image.channels() == 1)
-                cvtColor(image, bgr, COLOR_GRAY2BGR);
-            else if (image.channels() == 4)
-                cvtColor(image, bgr, COLOR_BGRA2BGR);
-            else
-                bgr = image;
-            if (bgr.depth() != CV_8U)
-                bgr.convertTo(bgr, CV_8U, 1.0 / 257);
+            const Mat bgr = dmad_samples::displayBGR(image);
+            Mat m8, heat, overlay;
             map.convertTo(m8, CV_8U, 127.5, 127.5 * (1 - threshold));
             applyColorMap(m8, heat, COLORMAP_JET);
             addWeighted(bgr, 0.5, heat, 0.5, 0, overlay);

@@ -10,6 +10,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/dmad.hpp>
 
+#include "sample_utils.hpp"
+
 #include <algorithm>
 #include <iostream>
 
@@ -25,25 +27,6 @@ static const char* const keys =
     "{ batch     | 8                | images per forward pass }"
     "{ threads   | -1               | OpenCV threads (-1: OpenCV's default) }"
     "{ out o     |                  | also write the features to this file (.yml.gz, .xml, ...) }";
-
-static std::vector<String> listImages(const String& input)
-{
-    std::vector<String> files;
-    if (!utils::fs::isDirectory(input))
-        return { input };
-    std::vector<String> all;
-    glob(input, all, false);
-    for (const String& f : all)
-    {
-        String lower = f;
-        std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-        for (const char* ext : { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" })
-            if (lower.size() > strlen(ext) && lower.compare(lower.size() - strlen(ext), strlen(ext), ext) == 0)
-                files.push_back(f);
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
 
 int main(int argc, char** argv)
 {
@@ -74,17 +57,7 @@ int main(int argc, char** argv)
         params.batchSize = batch;
         Ptr<dmad::FeatureExtractor> extractor = dmad::FeatureExtractor::create(params);
 
-        if (!utils::fs::exists(input))
-        {
-            std::cerr << "dmad_extract: no such file or folder '" << input << "'" << std::endl;
-            return 1;
-        }
-        const std::vector<String> files = listImages(input);
-        if (files.empty())
-        {
-            std::cerr << "dmad_extract: no images in '" << input << "'" << std::endl;
-            return 1;
-        }
+        const std::vector<String> files = dmad_samples::imagesOf(input);
         std::vector<Mat> images;
         for (const String& f : files)
         {

@@ -11,6 +11,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
 
+#include "sample_utils.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -173,15 +175,7 @@ String markdownTable(const std::vector<dmad::ClassMetrics>& rows)
 //! Image | image with the ground-truth outline | heatmap overlay, side by side, 256 px high.
 Mat heatmapPanel(const Mat& image, const Mat& mask, const Mat& map, double low, double high)
 {
-    Mat bgr;
-    if (image.channels() == 1)
-        cvtColor(image, bgr, COLOR_GRAY2BGR);
-    else if (image.channels() == 4)
-        cvtColor(image, bgr, COLOR_BGRA2BGR);
-    else
-        bgr = image;
-    if (bgr.depth() != CV_8U)
-        bgr.convertTo(bgr, CV_8U, 1.0 / 257);
+    const Mat bgr = dmad_samples::displayBGR(image);
     const Size size(std::max(1, (int)std::lround(256.0 * bgr.cols / bgr.rows)), 256);
     Mat a, outlined, m8, heat, overlay;
     resize(bgr, a, size, 0, 0, INTER_AREA);

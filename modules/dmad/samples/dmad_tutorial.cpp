@@ -11,6 +11,8 @@
 #include <opencv2/dmad.hpp>
 //! [include]
 
+#include "sample_utils.hpp"
+
 #include <iostream>
 
 using namespace cv;
@@ -99,11 +101,7 @@ int main(int argc, char** argv)
         Mat shown, heat, overlay;
         normalize(anomalyMap, shown, 0, 255, NORM_MINMAX, CV_8U);
         applyColorMap(shown, heat, COLORMAP_JET);
-        if (image.depth() != CV_8U)
-            image.convertTo(image, CV_8U, 1.0 / 257);
-        if (image.channels() != 3)
-            cvtColor(image, image, image.channels() == 1 ? COLOR_GRAY2BGR : COLOR_BGRA2BGR);
-        addWeighted(image, 0.5, heat, 0.5, 0, overlay);
+        addWeighted(dmad_samples::displayBGR(image), 0.5, heat, 0.5, 0, overlay);
         imwrite(out + "/heatmap.png", overlay);
         //! [heatmap]
         std::cout << "model and heatmap in " << out << std::endl;

@@ -281,6 +281,16 @@ bool isImageFile(const String& path)
     return false;
 }
 
+std::vector<String> listImageFiles(const String& folder)
+{
+    if (!fs::isDirectory(folder))
+        CV_Error(Error::StsObjectNotFound, cv::format("dmad: folder '%s' does not exist", folder.c_str()));
+    std::vector<String> paths;
+    for (const String& name : listFolder(folder, false))
+        paths.push_back(fs::join(folder, name));
+    return paths;
+}
+
 DatasetSplit readMVTecDataset(const String& root, const std::vector<String>& classes)
 {
     CV_TRACE_FUNCTION();

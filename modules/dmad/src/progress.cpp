@@ -8,6 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+#ifdef __unix__
+#include <unistd.h>
+#endif
+
 namespace cv {
 namespace dmad {
 
@@ -22,11 +26,24 @@ String formatSeconds(double s)
     return cv::format("%dh%02dm", (int)(s / 3600), ((int)s % 3600) / 60);
 }
 
+bool stderrIsTerminal()
+{
+#ifdef __unix__
+    static const bool terminal = isatty(fileno(stderr)) != 0;
+    return terminal;
+#else
+    return false;
+#endif
+}
+
+//! One line per report; on a terminal the line is rewritten in place until the task ends.
 void printToStderr(const String& task, int64 done, int64 total, const String& message)
 {
     const double percent = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
-    std::fprintf(stderr, "dmad %s: %lld/%lld (%.0f%%)%s%s\n", task.c_str(), (long long)done, (long long)total,
-                 percent, message.empty() ? "" : " ", message.c_str());
+    const bool inPlace = stderrIsTerminal() && done < total;
+    std::fprintf(stderr, "%sdmad %s: %lld/%lld (%.0f%%)%s%s%s", stderrIsTerminal() ? "\r\033[K" : "", task.c_str(),
+                 (long long)done, (long long)total, percent, message.empty() ? "" : " ", message.c_str(),
+                 inPlace ? "" : "\n");
     std::fflush(stderr);
 }
 

@@ -56,6 +56,10 @@ struct CV_EXPORTS DatasetSplit
 (compared case-insensitively). */
 CV_EXPORTS bool isImageFile(const String& path);
 
+/** @brief The image files (isImageFile()) directly in a folder, as full paths sorted byte-wise;
+hidden files are left out. A missing folder raises cv::Exception. */
+CV_EXPORTS_W std::vector<String> listImageFiles(const String& folder);
+
 /** @brief Reads a dataset in the MVTec-AD folder layout.
 
 Per class: `<root>/<class>/train/good/<image>` (training), `<root>/<class>/test/<type>/<image>`

@@ -21,5 +21,5 @@ else
   name=$(basename "$(cd "$data" && pwd)")
 fi
 out=$root/build/results/$name
-"$root/build/bin/dmad_mvtec" --data="$data" --out="$out" --backbone=mobilenet_v2 --save="$out/model.yml.gz" "$@"
+"$root/build/bin/dmad_mvtec" --data="$data" --out="$out" --save="$out/model.yml.gz" "$@"
 echo "model: $out/model.yml.gz (run it on new images: build/bin/dmad_detect --model=$out/model.yml.gz --input=<image or folder> --out=<dir>)"

@@ -1,6 +1,6 @@
 // Extracts patch features from an image or a folder of images and reports their shape and speed.
 //
-//   dmad_extract --input=<image or folder> [--backbone=mobilenetv2-int8] [--model=<network file>]
+//   dmad_extract --input=<image or folder> [--backbone=mobilenet_v2] [--model=<network file>]
 //                [--size=256] [--batch=8] [--threads=<n>] [--out=<features.yml.gz>]
 //
 // Backbones: FeatureExtractor::presetNames(), described in doc/backbones.md.
@@ -20,7 +20,7 @@ using namespace cv;
 static const char* const keys =
     "{ help h    |                  | print this help }"
     "{ input i   | <none>           | an image or a folder of images }"
-    "{ backbone  | mobilenetv2-int8 | backbone preset: mobilenetv2-int8, wrn50, inception_v3, "
+    "{ backbone  | mobilenet_v2     | backbone preset: mobilenet_v2, inception_v3, mobilenetv2-int8, wrn50, "
     "mobilenet_v2 (and -tf variants) }"
     "{ model m   |                  | network file (default: the preset's file name) }"
     "{ size      | 256              | network input size (square) }"

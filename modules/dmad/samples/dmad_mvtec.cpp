@@ -27,7 +27,7 @@ static const char* const keys =
     "{ data      | <none> | dataset root in MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) }"
     "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
     "{ classes   |        | comma-separated classes (default: every class folder) }"
-    "{ backbone  | mobilenetv2-int8 | backbone preset (mobilenetv2-int8, mobilenet_v2, inception_v3, wrn50, ...), "
+    "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2, inception_v3, mobilenetv2-int8, wrn50, ...), "
     "a FeatureExtractor file (.yml/.xml/.json) or a network file named like a preset's }"
     "{ model m   |        | network file of the preset (default: the preset's file in $DMAD_BACKBONE_PATH) }"
     "{ anomalies | 0      | annotated anomalies per class taken from the test set for training (0: unsupervised) }"

@@ -50,13 +50,13 @@ public:
 
     struct CV_EXPORTS_W_SIMPLE Params
     {
-        //! The CPU configuration (see cpu()) with the "mobilenetv2-int8" backbone.
+        //! The CPU configuration (see cpu()) with the "mobilenet_v2" backbone.
         CV_WRAP Params();
         /** @brief The paper's configuration: WideResNet50-2 layer2+layer3, D 1536, H 1024, 160 epochs
         of 32 images (32768 patches) per step; for a GPU or a long CPU run. */
         CV_WRAP static Params paper(const String& wrn50Model = String());
         /** @brief Sized to train a unified model on about a thousand images in minutes on 2 cores. */
-        CV_WRAP static Params cpu(const String& backbonePreset = "mobilenetv2-int8",
+        CV_WRAP static Params cpu(const String& backbonePreset = "mobilenet_v2",
                                   const String& backboneModel = String());
 
         CV_PROP_RW FeatureExtractor::Params backbone;
@@ -82,6 +82,7 @@ public:
         CV_PROP_RW double syntheticWeight;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
+        CV_PROP_RW bool normalizeFeatures;//!< scale features to unit RMS spread (see getFeatureScale())
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
         CV_PROP_RW int seed;
 

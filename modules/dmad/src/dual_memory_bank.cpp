@@ -306,7 +306,14 @@ Ptr<DualMemoryBank> DualMemoryBank::load(const String& filename, const String& o
     FileStorage fs;
     const FileNode node = persistence::openNode(fs, filename, objname, kDualNode);
     Ptr<DualMemoryBankImpl> dual = makePtr<DualMemoryBankImpl>(Params());
-    dual->readAll(node, fs, filename);
+    try
+    {
+        dual->readAll(node, fs, filename);
+    }
+    catch (const cv::Exception& e)
+    {
+        persistence::rethrowWithPlace(e, filename, node);
+    }
     return dual;
 }
 

@@ -71,7 +71,8 @@ void validate(const FeatureExtractor::Params& p)
     if (!p.layerScales.empty() &&
         (p.layerScales.size() != p.layers.size() || p.layerZeroPoints.size() != p.layers.size()))
         CV_Error(Error::StsBadArg, "dmad: layerScales and layerZeroPoints need one entry per tapped layer");
-    if (p.inputSize.width < 8 || p.inputSize.height < 8 || p.inputSize.area() > 4096 * 4096)
+    if (p.inputSize.width < 8 || p.inputSize.height < 8 ||
+        (int64)p.inputSize.width * p.inputSize.height > 4096 * 4096)  // Size::area() would overflow
         CV_Error(Error::StsBadArg, cv::format("dmad: unsupported input size %dx%d",
                                               p.inputSize.width, p.inputSize.height));
     for (int c = 0; c < 3; c++)
@@ -399,10 +400,17 @@ Ptr<FeatureExtractor> FeatureExtractor::load(const String& filename, const Strin
 {
     FileStorage fs;
     const FileNode node = persistence::openNode(fs, filename, objname, kExtractorNode);
-    persistence::checkHeader(node, kExtractorClass, filename);
-    Params p;
-    p.read(node);
-    return create(p);
+    try
+    {
+        persistence::checkHeader(node, kExtractorClass, filename);
+        Params p;
+        p.read(node);
+        return create(p);
+    }
+    catch (const cv::Exception& e)
+    {
+        persistence::rethrowWithPlace(e, filename, node);
+    }
 }
 
 }} // namespace cv::dmad

@@ -137,7 +137,7 @@ Ptr<KnowledgeEnhancement> KnowledgeEnhancement::load(const String& filename, con
     }
     catch (const cv::Exception& ex)
     {
-        CV_Error(ex.code, cv::format("%s (in '%s')", ex.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(ex, filename, node);
     }
     return e;
 }

@@ -296,7 +296,7 @@ Ptr<MemoryBank> MemoryBank::load(const String& filename, const String& objname)
     }
     catch (const cv::Exception& e)
     {
-        CV_Error(e.code, cv::format("%s (in '%s')", e.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(e, filename, node);
     }
     return bank;
 }

@@ -107,7 +107,7 @@ Ptr<ScoringHead> ScoringHead::load(const String& filename, const String& objname
     }
     catch (const cv::Exception& ex)
     {
-        CV_Error(ex.code, cv::format("%s (in '%s')", ex.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(ex, filename, node);
     }
     return head;
 }

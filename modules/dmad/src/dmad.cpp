@@ -125,8 +125,10 @@ void validate(const DMAD::Params& p)
                                    "must be positive");
     if (!(p.trainPatchRatio > 0 && p.trainPatchRatio <= 1))
         CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
-    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0) || !(p.mapSigma >= 0))
-        CV_Error(Error::StsBadArg, "dmad: noiseStd, margin, annotatedWeight and mapSigma must be >= 0");
+    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0))
+        CV_Error(Error::StsBadArg, "dmad: noiseStd, margin and annotatedWeight must be >= 0");
+    if (!(p.mapSigma >= 0 && p.mapSigma <= 64))  // 64 px at 256 px blurs a quarter of the image
+        CV_Error(Error::StsBadArg, cv::format("dmad: mapSigma %g must be in [0, 64]", p.mapSigma));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(p.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }

@@ -125,10 +125,12 @@ bool parseChecksumLine(const String& line, uint32_t& crc, uint64& size)
         return false;
     const String hex = body.substr(prefix.size(), 8);
     const String rest = body.substr(prefix.size() + 8);
-    if (hex.find_first_not_of("0123456789abcdef") != String::npos || rest.compare(0, 6, " size=") != 0)
+    if (hex.find_first_not_of("0123456789abcdef") != String::npos ||
+        rest.compare(0, 6, " size=") != 0)
         return false;
     const String digits = rest.substr(6);
-    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != String::npos)
+    if (digits.empty() || digits.size() > 19 ||
+        digits.find_first_not_of("0123456789") != String::npos)
         return false;
     crc = (uint32_t)std::strtoul(hex.c_str(), nullptr, 16);
     size = (uint64)std::strtoull(digits.c_str(), nullptr, 10);
@@ -175,13 +177,15 @@ void writeFileBytes(const String& path, const String& text, bool compress)
         const int closed = gzclose(out.file);
         out.file = nullptr;
         if (closed != Z_OK)
-            CV_Error(Error::StsError, cv::format("dmad: cannot write '%s' (gzclose: %s)", path.c_str(),
-                                                 closed == Z_ERRNO ? std::strerror(errno) : "zlib error"));
+            CV_Error(Error::StsError,
+                     cv::format("dmad: cannot write '%s' (gzclose: %s)", path.c_str(),
+                                closed == Z_ERRNO ? std::strerror(errno) : "zlib error"));
         return;
     }
     FILE* out = std::fopen(path.c_str(), "wb");
     if (!out)
-        CV_Error(Error::StsError, cv::format("dmad: cannot write '%s' (%s)", path.c_str(), std::strerror(errno)));
+        CV_Error(Error::StsError,
+                 cv::format("dmad: cannot write '%s' (%s)", path.c_str(), std::strerror(errno)));
     const size_t written = std::fwrite(text.data(), 1, text.size(), out);
     const int flushed = std::fflush(out);
     const int error = written != text.size() || flushed != 0 ? errno : 0;
@@ -194,7 +198,9 @@ void writeFileBytes(const String& path, const String& text, bool compress)
 String folderOf(const String& filename)
 {
     const size_t slash = filename.find_last_of("/\\");
-    return slash == String::npos ? String(".") : slash == 0 ? String("/") : filename.substr(0, slash);
+    if (slash == String::npos)
+        return ".";
+    return slash == 0 ? String("/") : filename.substr(0, slash);
 }
 
 } // namespace
@@ -246,7 +252,8 @@ void verifyChecksum(const String& filename)
     {
         std::ifstream probe(filename.c_str(), std::ios::binary);
         if (!probe.good())
-            CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot open '%s'", filename.c_str()));
+            CV_Error(Error::StsObjectNotFound,
+                     cv::format("dmad: cannot open '%s'", filename.c_str()));
     }
     GzCloser in{ gzopen(filename.c_str(), "rb") };
     if (!in.file)
@@ -282,26 +289,29 @@ void verifyChecksum(const String& filename)
                                                   gzErrorOf(in.file).c_str()));
     if (!gzdirect(in.file) && !endsWith(filename, ".gz"))
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: '%s' is gzip-compressed but its name does not end in .gz", filename.c_str()));
+                 cv::format("dmad: '%s' is gzip-compressed but its name does not end in .gz",
+                            filename.c_str()));
 
+    // the last line, between the '\n' before it and the final '\n'
     const size_t lineEnd = tail.empty() || tail.back() != '\n' ? String::npos : tail.size() - 1;
-    const size_t lineStart = lineEnd == String::npos || lineEnd == 0 ? String::npos
-                                                                     : tail.rfind('\n', lineEnd - 1);
+    const size_t lineStart =
+        lineEnd == String::npos || lineEnd == 0 ? String::npos : tail.rfind('\n', lineEnd - 1);
     uint32_t storedCrc = 0;
     uint64 storedSize = 0;
     if (lineStart == String::npos ||
-        !parseChecksumLine(tail.substr(lineStart + 1, lineEnd - lineStart - 1), storedCrc, storedSize))
+        !parseChecksumLine(tail.substr(lineStart + 1, lineEnd - lineStart - 1), storedCrc,
+                           storedSize))
     {
         const char* allow = std::getenv("DMAD_ALLOW_UNCHECKED_FILES");
         if (allow && String(allow) == "1")
         {
-            CV_LOG_WARNING(NULL, "dmad: '" << filename << "' has no checksum line; loaded unchecked "
-                                           "(DMAD_ALLOW_UNCHECKED_FILES=1)");
+            CV_LOG_WARNING(NULL, "dmad: '" << filename << "' has no checksum line; loaded "
+                                           "unchecked (DMAD_ALLOW_UNCHECKED_FILES=1)");
             return;
         }
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: '%s' is damaged or unchecked: it does not end with a dmad-checksum "
-                            "line (a truncated file, or one not saved by dmad; set "
+                 cv::format("dmad: '%s' is damaged or unchecked: it does not end with a "
+                            "dmad-checksum line (a truncated file, or one not saved by dmad; set "
                             "DMAD_ALLOW_UNCHECKED_FILES=1 to load files saved before dmad wrote "
                             "checksums)", filename.c_str()));
     }
@@ -309,14 +319,14 @@ void verifyChecksum(const String& filename)
     hashed += lineStart + 1;
     if (hashed != storedSize)
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: '%s' is damaged: %llu bytes precede its checksum line, %llu were saved "
-                            "(truncated or spliced)", filename.c_str(), (unsigned long long)hashed,
-                            (unsigned long long)storedSize));
+                 cv::format("dmad: '%s' is damaged: %llu bytes precede its checksum line, %llu "
+                            "were saved (truncated or spliced)", filename.c_str(),
+                            (unsigned long long)hashed, (unsigned long long)storedSize));
     if (crc != storedCrc)
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: '%s' is damaged: its content has CRC-32 %08x, the checksum line says "
-                            "%08x (changed after it was saved)", filename.c_str(), (unsigned)crc,
-                            (unsigned)storedCrc));
+                 cv::format("dmad: '%s' is damaged: its content has CRC-32 %08x, the checksum "
+                            "line says %08x (changed after it was saved)", filename.c_str(),
+                            (unsigned)crc, (unsigned)storedCrc));
 }
 
 FileNode openNode(FileStorage& fs, const String& filename, const String& objname,
@@ -336,8 +346,8 @@ FileNode openNode(FileStorage& fs, const String& filename, const String& objname
     }
     catch (const std::exception& e)  // OpenCV 4.6's YAML parser can throw std::length_error
     {
-        CV_Error(Error::StsParseError,
-                 cv::format("dmad: '%s' is not a readable model file (%s)", filename.c_str(), e.what()));
+        CV_Error(Error::StsParseError, cv::format("dmad: '%s' is not a readable model file (%s)",
+                                                  filename.c_str(), e.what()));
     }
     if (!fs.isOpened())
         CV_Error(Error::StsParseError, cv::format("dmad: '%s' is not a readable model file", filename.c_str()));
@@ -356,9 +366,10 @@ void rethrowWithPlace(const cv::Exception& e, const String& filename, const File
     if (e.err.find(filename) != String::npos)
         throw e;
     const String name = node.name();
-    CV_Error(e.code, name.empty() ? cv::format("%s (in '%s')", e.err.c_str(), filename.c_str())
-                                  : cv::format("%s (node '%s' in '%s')", e.err.c_str(), name.c_str(),
-                                               filename.c_str()));
+    if (name.empty())
+        CV_Error(e.code, cv::format("%s (in '%s')", e.err.c_str(), filename.c_str()));
+    CV_Error(e.code, cv::format("%s (node '%s' in '%s')", e.err.c_str(), name.c_str(),
+                                filename.c_str()));
 }
 
 int readInt(const FileNode& node, const char* key, const String& where)
@@ -394,23 +405,25 @@ Mat readMat(const FileNode& node, const char* key, const String& where)
     // OpenCV allocates rows x cols before it counts the values: check the declared shape against
     // the values really there first, so a damaged header cannot ask for gigabytes.
     const FileNode rowsNode = n["rows"], colsNode = n["cols"], dtNode = n["dt"], data = n["data"];
-    if (!n.isMap() || !rowsNode.isInt() || !colsNode.isInt() || !dtNode.isString() || !n["sizes"].empty())
-        CV_Error(Error::StsParseError,
-                 cv::format("dmad: %s: '%s' is not a 2D matrix (rows, cols, dt, data)", where.c_str(), key));
+    if (!n.isMap() || !rowsNode.isInt() || !colsNode.isInt() || !dtNode.isString() ||
+        !n["sizes"].empty())
+        CV_Error(Error::StsParseError, cv::format("dmad: %s: '%s' is not a 2D matrix (rows, cols, "
+                                                  "dt, data)", where.c_str(), key));
     const String dt = (String)dtNode;
     const int rows = (int)rowsNode, cols = (int)colsNode;
     const int channels = dt.size() == 2 && dt[0] >= '1' && dt[0] <= '4' ? dt[0] - '0' : 1;
     if (dt.empty() || dt.size() > 2 || (dt.size() == 2 && channels == 1) ||
         String("ucwsifdh").find(dt.back()) == String::npos)
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: %s: matrix '%s' has an unsupported element type '%s'", where.c_str(), key,
-                            dt.c_str()));
+                 cv::format("dmad: %s: matrix '%s' has an unsupported element type '%s'",
+                            where.c_str(), key, dt.c_str()));
     const int64 declared = (int64)rows * cols * channels;
     const int64 present = data.isSeq() ? (int64)data.size() : 0;
     if (rows < 0 || cols < 0 || declared != present)
         CV_Error(Error::StsParseError,
-                 cv::format("dmad: %s: matrix '%s' declares %dx%d (x%d channels) but holds %lld values",
-                            where.c_str(), key, rows, cols, channels, (long long)present));
+                 cv::format("dmad: %s: matrix '%s' declares %dx%d (x%d channels) but holds %lld "
+                            "values", where.c_str(), key, rows, cols, channels,
+                            (long long)present));
     try
     {
         n >> m;

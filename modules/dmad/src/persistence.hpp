@@ -59,7 +59,8 @@ FileNode openNode(FileStorage& fs, const String& filename, const String& objname
 
 /** Rethrows `e` with the place appended, "(node 'name' in 'file')", unless its message already
     names the file. For the catch blocks of the load() functions. */
-CV_NORETURN void rethrowWithPlace(const cv::Exception& e, const String& filename, const FileNode& node);
+CV_NORETURN void rethrowWithPlace(const cv::Exception& e, const String& filename,
+                                  const FileNode& node);
 
 /** Reads a required key; a missing or mistyped one raises cv::Exception naming key and place. */
 int readInt(const FileNode& node, const char* key, const String& where);

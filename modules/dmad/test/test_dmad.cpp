@@ -3,69 +3,11 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "test_precomp.hpp"
+#include "test_tiny_model.hpp"
 
 #include <thread>
 
 namespace opencv_test { namespace {
-
-const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
-
-//! A few rendered images of two synthetic classes: normal ones and defective ones with masks.
-struct TinyDataset
-{
-    std::vector<Mat> normal, anomalous, masks, testImages;
-    std::vector<int> classIds, testLabels;
-
-    TinyDataset()
-    {
-        const std::vector<String> classes = { "fabric", "washer" };
-        for (int c = 0; c < 2; c++)
-        {
-            for (int i = 0; i < 8; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], "good", 3, i, 128, img, mask);
-                normal.push_back(img);
-                classIds.push_back(c);
-            }
-            const String defect = syntheticDefectTypes(classes[c])[0];
-            for (int i = 0; i < 2; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], defect, 3, i, 128, img, mask);
-                anomalous.push_back(img);
-                masks.push_back(mask);
-            }
-            for (int i = 0; i < 3; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], "good", 3, -1 - i, 128, img, mask);
-                testImages.push_back(img);
-                testLabels.push_back(0);
-                renderSyntheticSample(classes[c], defect, 3, 10 + i, 128, img, mask);
-                testImages.push_back(img);
-                testLabels.push_back(1);
-            }
-        }
-        for (int c = 0; c < 2; c++)
-            for (int i = 0; i < 2; i++)
-                classIds.push_back(c);
-    }
-};
-
-DMAD::Params tinyParams(const std::string& model)
-{
-    DMAD::Params p = DMAD::Params::cpu("mobilenetv2-int8", model);
-    p.backbone.inputSize = Size(128, 128);  // a 16 x 16 grid
-    p.banks.normalCoresetRatio = 0.1;
-    p.epochs = 3;
-    p.batchPatches = 256;
-    p.hiddenDims = 32;
-    p.trainPatchRatio = 0.5;
-    p.syntheticImages = 4;
-    p.textureImages = 3;
-    return p;
-}
 
 std::vector<float> scoresOf(const DMAD& model, const std::vector<Mat>& images)
 {

@@ -45,8 +45,9 @@ inline uint32_t crc32Bitwise(const std::string& bytes, size_t size)
 inline size_t checksumLineStart(const std::string& text)
 {
     const size_t hash = text.rfind("\n#dmad-checksum "), xml = text.rfind("\n<!--dmad-checksum ");
-    const size_t at = hash == std::string::npos ? xml : xml == std::string::npos ? hash
-                                                                                : std::max(hash, xml);
+    size_t at = hash == std::string::npos ? xml : hash;
+    if (hash != std::string::npos && xml != std::string::npos)
+        at = std::max(hash, xml);
     return at == std::string::npos ? at : at + 1;
 }
 

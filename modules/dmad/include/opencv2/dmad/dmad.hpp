@@ -71,7 +71,7 @@ public:
         /** Loss weight of the synthetic defect patches when no anomaly is annotated: they stand in for
         annotated ones (0: only the Gaussian pseudo anomalies, as the reference code). */
         CV_PROP_RW double syntheticWeight;
-        CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
+        CV_PROP_RW double mapSigma;       //!< anomaly map Gaussian sigma, px at 256 px input, 0..64
         CV_PROP_RW int seed;
 
         void write(FileStorage& fs) const;

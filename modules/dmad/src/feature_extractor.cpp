@@ -117,21 +117,38 @@ String locateModelFile(const String& path, String& searched)
     return path;
 }
 
-/** Writes one image, resized and normalised, into the planar float slice `dst` (3 x H x W). */
-void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* dst)
+/** Refuses what toNetworkInput() cannot take, naming the image when there are several. Called for
+    every image before any work starts. */
+void checkImage(const Mat& image, size_t index, size_t count)
 {
+    const String which = count > 1 ? cv::format(" (image %d of %d)", (int)index, (int)count)
+                                    : String();
     if (image.empty())
-        CV_Error(Error::StsBadArg, "dmad: empty image");
+        CV_Error(Error::StsBadArg, "dmad: empty image" + which);
+    if (image.dims != 2)
+        CV_Error(Error::StsBadArg,
+                 cv::format("dmad: image must be two-dimensional, not %d-dimensional%s", image.dims,
+                            which.c_str()));
     const int depth = image.depth(), cn = image.channels();
     if (depth != CV_8U && depth != CV_16U)
-        CV_Error(Error::StsBadArg, cv::format("dmad: image depth %s is not supported (8-bit or 16-bit)",
-                                              cv::depthToString(depth)));
+        CV_Error(Error::StsBadArg,
+                 cv::format("dmad: image depth %s is not supported (8-bit or 16-bit)%s",
+                            cv::depthToString(depth), which.c_str()));
     if (cn != 1 && cn != 3 && cn != 4)
         CV_Error(Error::StsBadArg,
-                 cv::format("dmad: images with %d channels are not supported (1, 3 or 4)", cn));
-    if (image.dims != 2)
-        CV_Error(Error::StsBadArg, "dmad: image must be two-dimensional");
+                 cv::format("dmad: images with %d channels are not supported (1, 3 or 4)%s", cn,
+                            which.c_str()));
+    if ((int64)image.cols * image.rows > kMaxImagePixels)
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: image of %dx%d pixels is larger than the limit of 2^28 pixels%s",
+                            image.cols, image.rows, which.c_str()));
+}
 
+/** Writes one image (checked by checkImage()), resized and normalised, into the planar float
+    slice `dst` (3 x H x W). */
+void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* dst)
+{
+    const int depth = image.depth(), cn = image.channels();
     Mat bgr;
     if (cn == 1)
         cvtColor(image, bgr, COLOR_GRAY2BGR);
@@ -259,6 +276,8 @@ public:
         images.getMatVector(imgs);
         if (imgs.empty())
             CV_Error(Error::StsBadArg, "dmad: no images to extract features from");
+        for (size_t i = 0; i < imgs.size(); i++)
+            checkImage(imgs[i], i, imgs.size());
         const int cells = grid_.area(), D = params_.featureDims;
         features.create((int)imgs.size() * cells, D, CV_32F);
         Mat all = features.getMat();

@@ -24,6 +24,10 @@ Mat continuousFloat(InputArray a, const char* what, int rows, int cols)
     if ((rows >= 0 && m.rows != rows) || m.cols != cols)
         CV_Error(Error::StsBadSize, cv::format("dmad: %s is %dx%d, expected %dx%d", what, m.rows, m.cols,
                                                rows >= 0 ? rows : m.rows, cols));
+    Point bad;
+    if (!cv::checkRange(m, true, &bad))
+        CV_Error(Error::StsBadArg, cv::format("dmad: %s holds a NaN or infinite value (row %d, "
+                                              "column %d)", what, bad.y, bad.x));
     return m.isContinuous() ? m : m.clone();
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The fast part of opencv_test_dmad under AddressSanitizer and UndefinedBehaviorSanitizer
+# (-DDMAD_SANITIZE=ON, RelWithDebInfo, in build-sanitize/). Any report fails the run: UBSan aborts
+# on its first finding (-fno-sanitize-recover=all), ASan halts on its first error, and leaks are
+# reported at exit except those of the third-party libraries named in scripts/sanitize/lsan.supp.
+# OpenCV's own libraries are not instrumented: the sanitizers check dmad's code and its use of them.
+# scripts/test.sh runs this after the normal tests; DMAD_SKIP_SANITIZE=1 skips it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+build="$root/build-sanitize"
+
+cmake -S "$root" -B "$build" -DDMAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DDMAD_BUILD_SAMPLES=ON -DDMAD_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$build" -j "$jobs" --target opencv_test_dmad
+
+# Slow under the sanitizers (training several real-backbone models, large banks, coresets of
+# tens of thousands of rows) and already run by the normal build; the rest runs here.
+slow='DMAD_Model.same_model_for_one_and_two_threads:DMAD_Model.semi_supervised*'
+slow+=':DMAD_Backbones*:DMAD_Reference*:DMAD_MemoryBank.few_queries_large_bank*'
+slow+=':DMAD_MemoryBank.near_duplicates*:DMAD_MemoryBankKnn.*large*'
+slow+=':DMAD_Coreset.follows_patchcore*:DMAD_CoresetExact.*:DMAD_Dataset.*mvtec_layout*'
+slow+=':DMAD_SyntheticDataset.*'
+
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:detect_odr_violation=2:allocator_may_return_null=0"
+export LSAN_OPTIONS="suppressions=$root/scripts/sanitize/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:report_error_type=1"
+export DMAD_QUIET=1
+start=$(date +%s)
+log="$build/sanitize.log"
+set +e
+"$build/bin/opencv_test_dmad" --gtest_filter="*:-$slow" 2>&1 | tee "$log" |
+    grep -E '^\[ *(FAILED|PASSED|SKIPPED|FUZZ) *\]|^\[==========\]|ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY:'
+status=${PIPESTATUS[0]}
+set -e
+reports=$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" || true)
+echo "sanitize: exit status $status, $reports sanitizer reports, $(( $(date +%s) - start )) s (log: $log)"
+[ "$status" -eq 0 ] && [ "$reports" -eq 0 ]

@@ -2,7 +2,7 @@
 # The fast part of opencv_test_dmad under AddressSanitizer and UndefinedBehaviorSanitizer
 # (-DDMAD_SANITIZE=ON, RelWithDebInfo, in build-sanitize/). Any report fails the run: UBSan aborts
 # on its first finding (-fno-sanitize-recover=all), ASan halts on its first error, and leaks are
-# reported at exit except those of the third-party libraries named in scripts/sanitize/lsan.supp.
+# reported at exit (scripts/sanitize/lsan.supp may name third-party libraries; it is empty).
 # OpenCV's own libraries are not instrumented: the sanitizers check dmad's code and its use of them.
 # scripts/test.sh runs this after the normal tests; DMAD_SKIP_SANITIZE=1 skips it.
 set -euo pipefail

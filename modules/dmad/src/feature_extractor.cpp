@@ -318,7 +318,9 @@ public:
     {
         const int backend = backend_ == dnn::DNN_BACKEND_DEFAULT ? dnn::DNN_BACKEND_OPENCV : backend_;
         const std::vector<dnn::Target> targets = dnn::getAvailableTargets((dnn::Backend)backend);
-        if (std::find(targets.begin(), targets.end(), (dnn::Target)targetId) == targets.end())
+        // compared as int: casting an unknown id to dnn::Target is undefined behaviour (UBSan)
+        if (std::none_of(targets.begin(), targets.end(),
+                         [targetId](dnn::Target t) { return (int)t == targetId; }))
             CV_Error(Error::StsNotImplemented,
                      cv::format("dmad: target %d is not available for %s in this OpenCV build",
                                 targetId, backendName(backend_).c_str()));

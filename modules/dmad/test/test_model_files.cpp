@@ -9,10 +9,13 @@
 #include "test_files.hpp"
 #include "test_tiny_model.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +25,19 @@
 #endif
 
 namespace opencv_test { namespace {
+
+//! Sets (value != nullptr) or removes an environment variable.
+void setEnvironment(const char* name, const char* value)
+{
+#ifdef _WIN32
+    _putenv_s(name, value ? value : "");
+#else
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+#endif
+}
 
 std::vector<String> filesIn(const std::string& dir)
 {
@@ -274,13 +290,10 @@ TEST(DMAD_ModelFiles, files_without_checksum_need_an_explicit_opt_in)
                   "no checksum line");
     const char* old = std::getenv("DMAD_ALLOW_UNCHECKED_FILES");
     const std::string oldValue = old ? old : "";
-    setenv("DMAD_ALLOW_UNCHECKED_FILES", "1", 1);
+    setEnvironment("DMAD_ALLOW_UNCHECKED_FILES", "1");
     Ptr<DMAD> loaded;
     EXPECT_NO_THROW(loaded = DMAD::load(path));
-    if (old)
-        setenv("DMAD_ALLOW_UNCHECKED_FILES", oldValue.c_str(), 1);
-    else
-        unsetenv("DMAD_ALLOW_UNCHECKED_FILES");
+    setEnvironment("DMAD_ALLOW_UNCHECKED_FILES", old ? oldValue.c_str() : nullptr);
     ASSERT_TRUE(loaded);
     EXPECT_EQ(saved.scores, scoresOf(*loaded, saved.images));
 }

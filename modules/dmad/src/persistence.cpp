@@ -60,8 +60,12 @@ String temporaryNameBeside(const String& filename)
     const size_t slash = filename.find_last_of("/\\");
     const String dir = slash == String::npos ? String() : filename.substr(0, slash + 1);
     const String base = slash == String::npos ? filename : filename.substr(slash + 1);
-    // The temporary keeps the file's suffix, which selects the FileStorage format and compression.
-    const uint64 tag = (uint64)getTickCount() ^ ((uint64)counter.fetch_add(1) << 48);
+    // The temporary keeps the file's suffix (informative: the name without .gz selects the format).
+    // Time, a per-process counter and the process id keep concurrent saves apart.
+    uint64 tag = (uint64)getTickCount() ^ ((uint64)counter.fetch_add(1) << 48);
+#ifdef __unix__
+    tag ^= (uint64)::getpid() << 24;
+#endif
     return dir + cv::format(".tmp%llx-", (unsigned long long)tag) + base;
 }
 

@@ -5,6 +5,7 @@ packages=(
   build-essential cmake pkg-config
   libopencv-dev libopencv-contrib-dev   # OpenCV 4.6: core, imgproc, imgcodecs, dnn
   libeigen3-dev libnanoflann-dev        # header-only linear algebra and KD-tree
+  zlib1g-dev                            # checksums and gzip of saved models
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   # dmad_bench_bank only (the library needs neither): faiss IndexFlatL2 as the reference, and
   # OpenBLAS as the BLAS behind faiss and the sgemm peer. Installing OpenBLAS makes it the system's

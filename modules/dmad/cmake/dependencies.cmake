@@ -1,11 +1,16 @@
 # Third-party dependencies shared by both builds. All come from Debian packages:
-# libeigen3-dev (header-only linear algebra) and libnanoflann-dev (header-only KD-tree).
+# libeigen3-dev (header-only linear algebra), libnanoflann-dev (header-only KD-tree) and zlib1g-dev
+# (the checksum of saved files and reading them back through gzip, src/persistence.cpp).
 include_guard(GLOBAL)
 include(CheckCXXCompilerFlag)
 
 macro(dmad_find_dependencies)
   find_package(Eigen3 3.3 REQUIRED NO_MODULE)
   find_package(nanoflann REQUIRED)
+  # Inside an OpenCV tree, OpenCV's own zlib (3rdparty or system) has set ZLIB_LIBRARIES already.
+  if(NOT ZLIB_LIBRARIES)
+    find_package(ZLIB REQUIRED)
+  endif()
 endmacro()
 
 # Header-only dependencies are attached as include folders, which works both for plain CMake targets
@@ -13,7 +18,7 @@ endmacro()
 function(dmad_use_dependencies target)
   get_target_property(_eigen_inc Eigen3::Eigen INTERFACE_INCLUDE_DIRECTORIES)
   get_target_property(_nanoflann_inc nanoflann::nanoflann INTERFACE_INCLUDE_DIRECTORIES)
-  target_include_directories(${target} SYSTEM PRIVATE ${_eigen_inc} ${_nanoflann_inc})
+  target_include_directories(${target} SYSTEM PRIVATE ${_eigen_inc} ${_nanoflann_inc} ${ZLIB_INCLUDE_DIRS})
   target_compile_definitions(${target} PRIVATE EIGEN_MPL2_ONLY)
   get_target_property(_target_dir ${target} SOURCE_DIR)
   dmad_set_kernel_flags("${_target_dir}")

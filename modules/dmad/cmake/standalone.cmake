@@ -21,6 +21,7 @@ target_include_directories(opencv_dmad
   PUBLIC  "$<BUILD_INTERFACE:${DMAD_MODULE_DIR}/include>" "$<INSTALL_INTERFACE:include/opencv4>"
   PRIVATE "${DMAD_MODULE_DIR}/src")
 target_link_libraries(opencv_dmad PUBLIC opencv_core opencv_imgproc opencv_imgcodecs opencv_dnn)
+target_link_libraries(opencv_dmad PRIVATE ${ZLIB_LIBRARIES})
 # CVAPI_EXPORTS makes CV_EXPORTS mean visibility("default"); OpenCV's own build sets it for its modules.
 target_compile_definitions(opencv_dmad PRIVATE CVAPI_EXPORTS)
 set_target_properties(opencv_dmad PROPERTIES

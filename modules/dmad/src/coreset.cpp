@@ -77,6 +77,11 @@ void checkArguments(const Mat& features, int count, const CoresetParams& params)
         CV_Error(Error::StsBadArg,
                  cv::format("dmad: coreset projectionDims (%d) must be >= 0 and startPoints (%d) "
                             ">= 1", params.projectionDims, params.startPoints));
+    Point bad;
+    if (!cv::checkRange(features, true, &bad))  // NaN compares false: the greedy pick breaks
+        CV_Error(Error::StsBadArg,
+                 cv::format("dmad: selectCoreset got a NaN or infinite value (row %d, column %d)",
+                            bad.y, bad.x));
 }
 
 /** Centres the points on their mean (distances do not change, but the expanded form

@@ -148,8 +148,10 @@ void validate(const DMAD::Params& p)
                                    "must be positive");
     if (!(p.trainPatchRatio > 0 && p.trainPatchRatio <= 1))
         CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
-    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0) || !(p.mapSigma >= 0))
-        CV_Error(Error::StsBadArg, "dmad: noiseStd, margin, annotatedWeight and mapSigma must be >= 0");
+    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0))
+        CV_Error(Error::StsBadArg, "dmad: noiseStd, margin and annotatedWeight must be >= 0");
+    if (!(p.mapSigma >= 0 && p.mapSigma <= 64))  // 64 px at 256 px blurs a quarter of the image
+        CV_Error(Error::StsBadArg, cv::format("dmad: mapSigma %g must be in [0, 64]", p.mapSigma));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(p.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }
@@ -389,8 +391,15 @@ public:
             {
                 if (banks->getAbnormalBank()->empty())
                     CV_Error(Error::StsParseError, "dmad: the model has a scoring head but an empty abnormal bank");
-                enhancement = KnowledgeEnhancement::load(filename, kEnhancementNode);
-                head = ScoringHead::load(filename, kHeadNode);
+                // from the same parse: a second open could see another file saved meanwhile
+                KnowledgeEnhancement::Params shell;
+                shell.featureDims = 1;
+                enhancement = KnowledgeEnhancement::create(shell);
+                readPart(*enhancement, fs, kEnhancementNode, filename);
+                ScoringHead::Params headShell;
+                headShell.inputDims = headShell.hiddenDims = 1;
+                head = ScoringHead::create(headShell);
+                readPart(*head, fs, kHeadNode, filename);
                 if (enhancement->featureDims() != D || head->inputDims() != enhancement->representationDims())
                     CV_Error(Error::StsParseError, "dmad: the enhancement and scoring head dims do not match the banks");
             }
@@ -414,6 +423,24 @@ public:
     }
 
 private:
+    //! Reads the top-level node `name` of an open model file into `part` (errors name the node).
+    static void readPart(Algorithm& part, const FileStorage& fs, const char* name,
+                         const String& filename)
+    {
+        const FileNode node = fs[name];
+        if (node.empty())
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: '%s' has no node '%s'", filename.c_str(), name));
+        try
+        {
+            part.read(node);
+        }
+        catch (const cv::Exception& e)
+        {
+            persistence::rethrowWithPlace(e, filename, node);
+        }
+    }
+
     static String locateBeside(const String& path, const String& modelFile)
     {
         if (std::ifstream(path.c_str()).good())

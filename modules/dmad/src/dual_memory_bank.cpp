@@ -76,6 +76,16 @@ std::vector<int> maskedPatchIndices(InputArray maskArg, Size grid)
 
 namespace {
 
+//! Ids are optional; given ones must be one CV_32S value per feature row.
+void checkIds(const Mat& ids, int rows, const char* what)
+{
+    if (!ids.empty() && (ids.type() != CV_32S || ids.total() != (size_t)rows))
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: DualMemoryBank::Sources::%s must hold one CV_32S id per feature "
+                            "row (%d), got %d values of %s", what, rows, (int)ids.total(),
+                            typeToString(ids.type()).c_str()));
+}
+
 Mat idsOrDefault(const Mat& ids, int rows)
 {
     return ids.empty() ? Mat(rows, 1, CV_32S, Scalar(-1)) : ids.reshape(1, rows);
@@ -122,6 +132,12 @@ public:
         if (s.normal.empty())
             CV_Error(Error::StsBadArg, "dmad: the normal memory bank needs normal patch features");
         const int D = s.normal.cols;
+        checkIds(s.normalImageIds, s.normal.rows, "normalImageIds");
+        checkIds(s.normalClassIds, s.normal.rows, "normalClassIds");
+        checkIds(s.annotatedImageIds, s.annotated.rows, "annotatedImageIds");
+        checkIds(s.annotatedClassIds, s.annotated.rows, "annotatedClassIds");
+        checkIds(s.syntheticImageIds, s.synthetic.rows, "syntheticImageIds");
+        checkIds(s.syntheticClassIds, s.synthetic.rows, "syntheticClassIds");
         for (const Mat* part : { &s.annotated, &s.synthetic, &s.textures })
             if (!part->empty() && (part->cols != D || part->type() != CV_32F))
                 CV_Error(Error::StsBadSize, cv::format("dmad: abnormal source features have %d dims, the normal ones %d",
@@ -306,7 +322,14 @@ Ptr<DualMemoryBank> DualMemoryBank::load(const String& filename, const String& o
     FileStorage fs;
     const FileNode node = persistence::openNode(fs, filename, objname, kDualNode);
     Ptr<DualMemoryBankImpl> dual = makePtr<DualMemoryBankImpl>(Params());
-    dual->readAll(node, fs, filename);
+    try
+    {
+        dual->readAll(node, fs, filename);
+    }
+    catch (const cv::Exception& e)
+    {
+        persistence::rethrowWithPlace(e, filename, node);
+    }
     return dual;
 }
 

@@ -71,7 +71,8 @@ void validate(const FeatureExtractor::Params& p)
     if (!p.layerScales.empty() &&
         (p.layerScales.size() != p.layers.size() || p.layerZeroPoints.size() != p.layers.size()))
         CV_Error(Error::StsBadArg, "dmad: layerScales and layerZeroPoints need one entry per tapped layer");
-    if (p.inputSize.width < 8 || p.inputSize.height < 8 || p.inputSize.area() > 4096 * 4096)
+    if (p.inputSize.width < 8 || p.inputSize.height < 8 ||
+        (int64)p.inputSize.width * p.inputSize.height > 4096 * 4096)  // Size::area() would overflow
         CV_Error(Error::StsBadArg, cv::format("dmad: unsupported input size %dx%d",
                                               p.inputSize.width, p.inputSize.height));
     for (int c = 0; c < 3; c++)
@@ -116,21 +117,38 @@ String locateModelFile(const String& path, String& searched)
     return path;
 }
 
-/** Writes one image, resized and normalised, into the planar float slice `dst` (3 x H x W). */
-void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* dst)
+/** Refuses what toNetworkInput() cannot take, naming the image when there are several. Called for
+    every image before any work starts. */
+void checkImage(const Mat& image, size_t index, size_t count)
 {
+    const String which = count > 1 ? cv::format(" (image %d of %d)", (int)index, (int)count)
+                                    : String();
     if (image.empty())
-        CV_Error(Error::StsBadArg, "dmad: empty image");
+        CV_Error(Error::StsBadArg, "dmad: empty image" + which);
+    if (image.dims != 2)
+        CV_Error(Error::StsBadArg,
+                 cv::format("dmad: image must be two-dimensional, not %d-dimensional%s", image.dims,
+                            which.c_str()));
     const int depth = image.depth(), cn = image.channels();
     if (depth != CV_8U && depth != CV_16U)
-        CV_Error(Error::StsBadArg, cv::format("dmad: image depth %s is not supported (8-bit or 16-bit)",
-                                              cv::depthToString(depth)));
+        CV_Error(Error::StsBadArg,
+                 cv::format("dmad: image depth %s is not supported (8-bit or 16-bit)%s",
+                            cv::depthToString(depth), which.c_str()));
     if (cn != 1 && cn != 3 && cn != 4)
         CV_Error(Error::StsBadArg,
-                 cv::format("dmad: images with %d channels are not supported (1, 3 or 4)", cn));
-    if (image.dims != 2)
-        CV_Error(Error::StsBadArg, "dmad: image must be two-dimensional");
+                 cv::format("dmad: images with %d channels are not supported (1, 3 or 4)%s", cn,
+                            which.c_str()));
+    if ((int64)image.cols * image.rows > kMaxImagePixels)
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: image of %dx%d pixels is larger than the limit of 2^28 pixels%s",
+                            image.cols, image.rows, which.c_str()));
+}
 
+/** Writes one image (checked by checkImage()), resized and normalised, into the planar float
+    slice `dst` (3 x H x W). */
+void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* dst)
+{
+    const int depth = image.depth(), cn = image.channels();
     Mat bgr;
     if (cn == 1)
         cvtColor(image, bgr, COLOR_GRAY2BGR);
@@ -258,6 +276,8 @@ public:
         images.getMatVector(imgs);
         if (imgs.empty())
             CV_Error(Error::StsBadArg, "dmad: no images to extract features from");
+        for (size_t i = 0; i < imgs.size(); i++)
+            checkImage(imgs[i], i, imgs.size());
         const int cells = grid_.area(), D = params_.featureDims;
         features.create((int)imgs.size() * cells, D, CV_32F);
         Mat all = features.getMat();
@@ -298,7 +318,9 @@ public:
     {
         const int backend = backend_ == dnn::DNN_BACKEND_DEFAULT ? dnn::DNN_BACKEND_OPENCV : backend_;
         const std::vector<dnn::Target> targets = dnn::getAvailableTargets((dnn::Backend)backend);
-        if (std::find(targets.begin(), targets.end(), (dnn::Target)targetId) == targets.end())
+        // compared as int: casting an unknown id to dnn::Target is undefined behaviour (UBSan)
+        if (std::none_of(targets.begin(), targets.end(),
+                         [targetId](dnn::Target t) { return (int)t == targetId; }))
             CV_Error(Error::StsNotImplemented,
                      cv::format("dmad: target %d is not available for %s in this OpenCV build",
                                 targetId, backendName(backend_).c_str()));
@@ -399,10 +421,17 @@ Ptr<FeatureExtractor> FeatureExtractor::load(const String& filename, const Strin
 {
     FileStorage fs;
     const FileNode node = persistence::openNode(fs, filename, objname, kExtractorNode);
-    persistence::checkHeader(node, kExtractorClass, filename);
-    Params p;
-    p.read(node);
-    return create(p);
+    try
+    {
+        persistence::checkHeader(node, kExtractorClass, filename);
+        Params p;
+        p.read(node);
+        return create(p);
+    }
+    catch (const cv::Exception& e)
+    {
+        persistence::rethrowWithPlace(e, filename, node);
+    }
 }
 
 }} // namespace cv::dmad

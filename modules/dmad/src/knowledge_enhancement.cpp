@@ -24,6 +24,10 @@ Mat continuousFloat(InputArray a, const char* what, int rows, int cols)
     if ((rows >= 0 && m.rows != rows) || m.cols != cols)
         CV_Error(Error::StsBadSize, cv::format("dmad: %s is %dx%d, expected %dx%d", what, m.rows, m.cols,
                                                rows >= 0 ? rows : m.rows, cols));
+    Point bad;
+    if (!cv::checkRange(m, true, &bad))
+        CV_Error(Error::StsBadArg, cv::format("dmad: %s holds a NaN or infinite value (row %d, "
+                                              "column %d)", what, bad.y, bad.x));
     return m.isContinuous() ? m : m.clone();
 }
 
@@ -139,7 +143,7 @@ Ptr<KnowledgeEnhancement> KnowledgeEnhancement::load(const String& filename, con
     }
     catch (const cv::Exception& ex)
     {
-        CV_Error(ex.code, cv::format("%s (in '%s')", ex.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(ex, filename, node);
     }
     return e;
 }

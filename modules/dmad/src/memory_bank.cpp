@@ -99,7 +99,14 @@ public:
         const Mat cls = idColumn(classIds, f.rows, "classIds");
         Mat stored = f;
         if (params_.halfPrecisionStorage)
+        {
+            double largest = cv::norm(f, NORM_INF);
+            if (largest > 65504.0)  // would be stored as infinity
+                CV_Error(Error::StsOutOfRange,
+                         cv::format("dmad: MemoryBank::add: |value| %g exceeds the float16 range "
+                                    "(65504) of halfPrecisionStorage", largest));
             f.convertTo(stored, CV_16F);
+        }
         std::lock_guard<std::mutex> lock(indexMutex_);
         features_.push_back(stored);
         imageIds_.push_back(img);
@@ -296,7 +303,7 @@ Ptr<MemoryBank> MemoryBank::load(const String& filename, const String& objname)
     }
     catch (const cv::Exception& e)
     {
-        CV_Error(e.code, cv::format("%s (in '%s')", e.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(e, filename, node);
     }
     return bank;
 }

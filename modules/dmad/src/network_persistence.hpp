@@ -47,12 +47,18 @@ inline void writeLinear(FileStorage& fs, const String& name, const Linear<float>
 inline void readLinear(const FileNode& node, const String& name, int in, int out, bool hasBias,
                        Linear<float>& layer, const String& where)
 {
+    // The stored matrices are read and checked first: the shapes come from the file, and a damaged
+    // one must not make resize() allocate gradients and moments for a huge layer.
+    Matrix<float> weight, bias;
+    readMatrix(node, name + "_weight", out, in, weight, where);
+    if (hasBias)
+        readMatrix(node, name + "_bias", 1, out, bias, where);
     layer.hasBias = hasBias;
     layer.weight.resize(out, in);
-    readMatrix(node, name + "_weight", out, in, layer.weight.value, where);
+    layer.weight.value = std::move(weight);
     layer.bias.resize(1, hasBias ? out : 0);
     if (hasBias)
-        readMatrix(node, name + "_bias", 1, out, layer.bias.value, where);
+        layer.bias.value = std::move(bias);
 }
 
 inline void writeBatchNorm(FileStorage& fs, const String& name, const BatchNorm<float>& bn)

@@ -82,6 +82,9 @@ void perlinNoise(Size size, Size periods, RNG& rng, OutputArray _noise)
     if (size.width <= 0 || size.height <= 0)
         CV_Error(Error::StsBadSize, cv::format("dmad: perlinNoise needs a non-empty size, "
                                                "got %dx%d", size.width, size.height));
+    if ((int64)size.width * size.height > kMaxImagePixels)
+        CV_Error(Error::StsBadSize, cv::format("dmad: perlinNoise size %dx%d exceeds 2^28 pixels",
+                                               size.width, size.height));
     if (periods.width < 1 || periods.height < 1 || periods.width > 65536 || periods.height > 65536)
         CV_Error(Error::StsBadArg, cv::format("dmad: Perlin periods %dx%d must be in 1..65536",
                                               periods.width, periods.height));
@@ -156,6 +159,9 @@ void perlinMask(Size size, RNG& rng, OutputArray _mask, const AnomalySynthesisPa
     CV_TRACE_FUNCTION();
     if (size.width <= 0 || size.height <= 0)
         CV_Error(Error::StsBadSize, cv::format("dmad: perlinMask needs a non-empty size, got %dx%d",
+                                               size.width, size.height));
+    if ((int64)size.width * size.height > kMaxImagePixels)
+        CV_Error(Error::StsBadSize, cv::format("dmad: perlinMask size %dx%d exceeds 2^28 pixels",
                                                size.width, size.height));
     checkMaskParams(p);
     Mat region;

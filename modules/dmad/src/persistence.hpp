@@ -30,16 +30,37 @@ void checkHeader(const FileNode& node, const String& className, const String& wh
 
 /** Writes a file through `writeNodes` (which writes one or more top-level nodes) to a temporary file
     beside `filename` and renames it into place, so a failure never leaves a half-written file.
-    Matrices are stored in BASE64; a `.gz` suffix compresses. */
+    Matrices are stored in BASE64; a `.gz` suffix compresses.
+
+    The text FileStorage produces is followed by one checksum line (inside the gzip stream for .gz):
+    `#dmad-checksum crc32=<8 hex digits> size=<decimal>` (YAML, JSON) or
+    `<!--dmad-checksum crc32=<8 hex digits> size=<decimal>-->` (XML), then '\n', where size counts
+    the bytes before that line and crc32 is their CRC-32 (the zlib / gzip / PNG polynomial). OpenCV
+    reads the line as a comment (JSON: trailing text, which its parser ignores). The whole text is
+    built in memory and every write is checked, so a full disk fails the save instead of leaving a
+    short file. */
 void saveAtomically(const String& filename, const std::function<void(FileStorage&)>& writeNodes);
+
+/** Checks the checksum line of a file written by saveAtomically() before anything parses it: a
+    truncated file, a flipped bit or a changed byte raises cv::Exception naming the file, and
+    OpenCV's FileStorage parser (which can loop forever on some corrupt BASE64 blocks in 4.6) never
+    sees a damaged file. A file without the line (saved before dmad wrote checksums, or written by
+    hand) is refused unless the environment variable DMAD_ALLOW_UNCHECKED_FILES is 1. */
+void verifyChecksum(const String& filename);
 
 //! Writes `name: { algorithm.write() }`, a top-level node that the class's load(file, name) reads.
 void writeNode(FileStorage& fs, const String& name, const Algorithm& algorithm);
 
 /** Opens a file written by saveAtomically() and returns its node `objname` (or the first top-level
-    node when objname is empty). Missing and unparsable files raise cv::Exception naming the file. */
+    node when objname is empty). Missing, damaged (verifyChecksum()) and unparsable files raise
+    cv::Exception naming the file. */
 FileNode openNode(FileStorage& fs, const String& filename, const String& objname,
                   const String& defaultName);
+
+/** Rethrows `e` with the place appended, "(node 'name' in 'file')", unless its message already
+    names the file. For the catch blocks of the load() functions. */
+CV_NORETURN void rethrowWithPlace(const cv::Exception& e, const String& filename,
+                                  const FileNode& node);
 
 /** Reads a required key; a missing or mistyped one raises cv::Exception naming key and place. */
 int readInt(const FileNode& node, const char* key, const String& where);

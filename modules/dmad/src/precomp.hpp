@@ -21,4 +21,13 @@
 #include <string>
 #include <vector>
 
+namespace cv {
+namespace dmad {
+
+/** The largest image dmad accepts, 2^28 pixels (16384 x 16384): larger ones are refused with an
+    error instead of running out of memory (the backbone sees Params::inputSize anyway). */
+constexpr int64 kMaxImagePixels = (int64)1 << 28;
+
+}} // namespace cv::dmad
+
 #endif // OPENCV_DMAD_PRECOMP_HPP

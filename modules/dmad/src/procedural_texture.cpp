@@ -404,6 +404,10 @@ void generateTexture(Size size, int kind, RNG& rng, OutputArray texture)
     if (size.width <= 0 || size.height <= 0)
         CV_Error(Error::StsBadSize, cv::format("dmad: generateTexture needs a non-empty size, "
                                                "got %dx%d", size.width, size.height));
+    if ((int64)size.width * size.height > kMaxImagePixels)
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: generateTexture size %dx%d exceeds 2^28 pixels", size.width,
+                            size.height));
     if (kind < TEXTURE_RANDOM || kind >= TEXTURE_KIND_COUNT)
         CV_Error(Error::StsOutOfRange, cv::format("dmad: unknown texture kind %d (valid: -1..%d)",
                                                   kind, TEXTURE_KIND_COUNT - 1));

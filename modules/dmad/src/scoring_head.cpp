@@ -39,6 +39,10 @@ public:
         if (o.cols != net_.inputDims())
             CV_Error(Error::StsBadSize, cv::format("dmad: ScoringHead input has %d columns, expected %d", o.cols,
                                                    net_.inputDims()));
+        Point bad;
+        if (!cv::checkRange(o, true, &bad))
+            CV_Error(Error::StsBadArg, cv::format("dmad: ScoringHead input holds a NaN or infinite "
+                                                  "value (row %d, column %d)", bad.y, bad.x));
         if (!o.isContinuous())
             o = o.clone();
         const nn::Matrix<float> O = Eigen::Map<const nn::Matrix<float>>(o.ptr<float>(), o.rows, o.cols);
@@ -107,7 +111,7 @@ Ptr<ScoringHead> ScoringHead::load(const String& filename, const String& objname
     }
     catch (const cv::Exception& ex)
     {
-        CV_Error(ex.code, cv::format("%s (in '%s')", ex.err.c_str(), filename.c_str()));
+        persistence::rethrowWithPlace(ex, filename, node);
     }
     return head;
 }

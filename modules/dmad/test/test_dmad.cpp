@@ -3,69 +3,11 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "test_precomp.hpp"
+#include "test_tiny_model.hpp"
 
 #include <thread>
 
 namespace opencv_test { namespace {
-
-const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
-
-//! A few rendered images of two synthetic classes: normal ones and defective ones with masks.
-struct TinyDataset
-{
-    std::vector<Mat> normal, anomalous, masks, testImages;
-    std::vector<int> classIds, testLabels;
-
-    TinyDataset()
-    {
-        const std::vector<String> classes = { "fabric", "washer" };
-        for (int c = 0; c < 2; c++)
-        {
-            for (int i = 0; i < 8; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], "good", 3, i, 128, img, mask);
-                normal.push_back(img);
-                classIds.push_back(c);
-            }
-            const String defect = syntheticDefectTypes(classes[c])[0];
-            for (int i = 0; i < 2; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], defect, 3, i, 128, img, mask);
-                anomalous.push_back(img);
-                masks.push_back(mask);
-            }
-            for (int i = 0; i < 3; i++)
-            {
-                Mat img, mask;
-                renderSyntheticSample(classes[c], "good", 3, -1 - i, 128, img, mask);
-                testImages.push_back(img);
-                testLabels.push_back(0);
-                renderSyntheticSample(classes[c], defect, 3, 10 + i, 128, img, mask);
-                testImages.push_back(img);
-                testLabels.push_back(1);
-            }
-        }
-        for (int c = 0; c < 2; c++)
-            for (int i = 0; i < 2; i++)
-                classIds.push_back(c);
-    }
-};
-
-DMAD::Params tinyParams(const std::string& model)
-{
-    DMAD::Params p = DMAD::Params::cpu("mobilenetv2-int8", model);
-    p.backbone.inputSize = Size(128, 128);  // a 16 x 16 grid
-    p.banks.normalCoresetRatio = 0.1;
-    p.epochs = 3;
-    p.batchPatches = 256;
-    p.hiddenDims = 32;
-    p.trainPatchRatio = 0.5;
-    p.syntheticImages = 4;
-    p.textureImages = 3;
-    return p;
-}
 
 std::vector<float> scoresOf(const DMAD& model, const std::vector<Mat>& images)
 {
@@ -159,24 +101,95 @@ TEST(DMAD_Model, same_model_for_one_and_two_threads)
         EXPECT_NEAR(scores[0][i], scores[1][i], 1e-5) << "image " << i;
 }
 
+//! Everything predict(), computePatchScores() and predictBatch() give for a list of images.
+struct Predictions
+{
+    std::vector<float> scores;
+    std::vector<Mat> maps, patchScores, batchMaps;
+    Mat batchScores;
+};
+
+Predictions predictAll(const DMAD& model, const std::vector<Mat>& images)
+{
+    Predictions p;
+    for (const Mat& img : images)
+    {
+        float score;
+        Mat map, patchScores;
+        model.predict(img, score, map);
+        model.computePatchScores(img, patchScores);
+        p.scores.push_back(score);
+        p.maps.push_back(map);
+        p.patchScores.push_back(patchScores);
+    }
+    model.predictBatch(images, p.batchScores, p.batchMaps);
+    return p;
+}
+
+//! Bit-identical results (the maps and patch scores compared value by value).
+void expectIdentical(const Predictions& expected, const Predictions& got, const std::string& what)
+{
+    auto same = [](const Mat& a, const Mat& b) {
+        return a.size() == b.size() && a.type() == b.type() &&
+               (a.empty() || cv::norm(a, b, NORM_INF) == 0.0);
+    };
+    EXPECT_EQ(expected.scores, got.scores) << what;
+    EXPECT_TRUE(same(expected.batchScores, got.batchScores)) << what << ": predictBatch scores";
+    ASSERT_EQ(expected.maps.size(), got.maps.size()) << what;
+    ASSERT_EQ(expected.batchMaps.size(), got.batchMaps.size()) << what;
+    for (size_t i = 0; i < expected.maps.size(); i++)
+    {
+        EXPECT_TRUE(same(expected.maps[i], got.maps[i])) << what << ": map " << i;
+        EXPECT_TRUE(same(expected.patchScores[i], got.patchScores[i])) << what << ": patches " << i;
+        EXPECT_TRUE(same(expected.batchMaps[i], got.batchMaps[i])) << what << ": batch map " << i;
+    }
+}
+
+/** 4 threads predicting on one shared model at once give exactly what one thread gives alone,
+    with OpenCV's own parallelism off (the reference) and on (the threads). */
+void checkConcurrentPredictions(const DMAD& model, const std::vector<Mat>& images, int repeats = 3)
+{
+    const int savedThreads = getNumThreads();
+    setNumThreads(1);
+    const Predictions expected = predictAll(model, images);
+    setNumThreads(savedThreads);
+    std::vector<Predictions> got(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; t++)
+        threads.emplace_back([&, t] {
+            for (int repeat = 0; repeat < repeats; repeat++)
+                got[t] = predictAll(model, images);
+        });
+    for (std::thread& th : threads)
+        th.join();
+    for (int t = 0; t < 4; t++)
+        expectIdentical(expected, got[t], cv::format("thread %d", t));
+}
+
 TEST(DMAD_Model, concurrent_predict_equals_sequential)
 {
     DMAD_REQUIRE_SHARED(model, kMobileNet);
     const TinyDataset data;
     Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
     dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
-    const std::vector<float> expected = scoresOf(*dmad, data.testImages);
-    std::vector<std::vector<float>> got(4);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; t++)
-        threads.emplace_back([&, t] {
-            for (int repeat = 0; repeat < 3; repeat++)
-                got[t] = scoresOf(*dmad, data.testImages);
-        });
-    for (std::thread& th : threads)
-        th.join();
-    for (int t = 0; t < 4; t++)
-        EXPECT_EQ(expected, got[t]) << "thread " << t;
+    const std::vector<Mat> six(data.testImages.begin(), data.testImages.begin() + 6);
+    checkConcurrentPredictions(*dmad, six, 2);
+    // the PatchCore scorer of the same model
+    dmad->setScorer(DMAD::SCORER_PATCHCORE);
+    checkConcurrentPredictions(*dmad, std::vector<Mat>(six.begin(), six.begin() + 3), 2);
+}
+
+//! The same on the micro backbone: no shared data needed, fast enough for the sanitizer run.
+TEST(DMAD_Model, concurrent_predict_equals_sequential_micro)
+{
+    const MicroDataset data;
+    Ptr<DMAD> dmad = DMAD::create(microParams());
+    dmad->train(data.normal, data.anomalous, data.masks);
+    checkConcurrentPredictions(*dmad, data.testImages);
+    // a model loaded from a file behaves the same
+    TempFile file(".yml.gz");
+    dmad->save(file.path);
+    checkConcurrentPredictions(*DMAD::load(file.path), data.testImages);
 }
 
 TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)

@@ -3,6 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "test_precomp.hpp"
+#include "test_files.hpp"
 
 #include <opencv2/dnn.hpp>
 
@@ -244,12 +245,7 @@ TEST(DMAD_FeatureExtractor, file_from_newer_version_is_refused)
     DMAD_REQUIRE_SHARED(model, kMobileNet);
     TempFile file(".yml");
     mobileNet(model)->save(file.path);
-    std::ifstream in(file.path.c_str());
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t at = text.find("dmad_format_version: 1");
-    ASSERT_NE(std::string::npos, at);
-    text.replace(at, 22, "dmad_format_version: 9");
-    std::ofstream(file.path.c_str()) << text;
+    ASSERT_TRUE(editSavedFile(file.path, "dmad_format_version: 1", "dmad_format_version: 9"));
     EXPECT_CV_ERROR(FeatureExtractor::load(file.path), "newer dmad");
     EXPECT_CV_ERROR(FeatureExtractor::load("/nonexistent/extractor.yml"), "cannot open");
 }

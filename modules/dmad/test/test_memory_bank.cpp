@@ -3,6 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "test_precomp.hpp"
+#include "test_files.hpp"
 
 #include <cfloat>
 #include <iterator>
@@ -374,16 +375,10 @@ TEST(DMAD_MemoryBank, save_load_round_trip)
     EXPECT_EQ(0, cv::norm(d0, d1));
 }
 
-//! Rewrites one line of a saved YAML file.
+//! Rewrites one line of a saved YAML file and re-seals its checksum, as a writer of that content would.
 void replaceInFile(const std::string& path, const std::string& from, const std::string& to)
 {
-    std::ifstream in(path.c_str());
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    const size_t at = text.find(from);
-    ASSERT_NE(std::string::npos, at) << from;
-    text.replace(at, from.size(), to);
-    std::ofstream(path.c_str()) << text;
+    ASSERT_TRUE(editSavedFile(path, from, to)) << from;
 }
 
 TEST(DMAD_MemoryBank, load_refuses_newer_versions_and_mismatched_shapes)

@@ -83,7 +83,7 @@ public:
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
         CV_PROP_RW bool normalizeFeatures;//!< scale features to unit RMS spread (see getFeatureScale())
-        CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input
+        CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input, 0..64
         CV_PROP_RW int seed;
 
         void write(FileStorage& fs) const;

@@ -425,6 +425,7 @@ TEST_P(DMAD_ModelFileDamage, shape_mismatches_are_refused)
     TempDir dir;
     const std::string text = readFileBytes(saved.yml), path = dir.path + "/shape.yml";
     const int D = saved.dims, H = saved.hidden;
+    const int headInputs = saved.model->getScoringHead()->inputDims();  // 3 D (+ bank distances)
     const int nNormal = saved.model->getMemoryBanks()->getNormalBank()->size();
     const Size input = saved.model->getParams().backbone.inputSize;
     struct Case
@@ -445,8 +446,8 @@ TEST_P(DMAD_ModelFileDamage, shape_mismatches_are_refused)
         { "abnormal_bank", "cols: ", "cols: 1",  // e.g. 8 -> 18: more values declared than present
           { "matrix 'features' declares", "abnormal_bank" } },
         { "scoring_head", cv::format("hidden_dims: %d", H), cv::format("hidden_dims: %d", H + 1),
-          { cv::format("'hidden_weight' is %dx%d (type 5), expected %dx%d CV_32F", H, 3 * D,
-                       H + 1, 3 * D),
+          { cv::format("'hidden_weight' is %dx%d (type 5), expected %dx%d CV_32F", H, headInputs,
+                       H + 1, headInputs),
             "scoring_head" } },
         { "scoring_head", "hidden_dims: ", "hidden_dims: 6553",
           { "invalid dims", "scoring_head" } },

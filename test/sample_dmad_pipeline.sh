@@ -39,6 +39,19 @@ assert r["config"]["annotated_used"] == 2
 print("results.json: schema ok")
 PY
 
+# --load evaluates the saved model without training: the same scores on the same test split.
+"$bindir/dmad_mvtec" "${common[@]}" --out="$tmp/r-load" --load="$tmp/model.yml.gz" --anomalies=1 \
+    >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; fail "dmad_mvtec --load exited $?"; }
+python3 - "$tmp/r/results.json" "$tmp/r-load/results.json" <<'PY' || fail "--load changed the results"
+import json, sys
+trained, loaded = (json.load(open(f)) for f in sys.argv[1:])
+assert loaded["timing"]["train_s"] is None, loaded["timing"]
+for c in trained["classes"]:
+    assert trained["classes"][c] == loaded["classes"][c], (c, trained["classes"][c], loaded["classes"][c])
+print("--load: identical metrics")
+PY
+cmp <(sort "$tmp/r/scores.csv") <(sort "$tmp/r-load/scores.csv") || fail "--load changed scores.csv"
+
 out=$("$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/ds/pill/test/good" --out="$tmp/d" 2>/dev/null) \
     || fail "dmad_detect exited $?"
 [ "$(wc -l <<<"$out")" -eq 3 ] || fail "expected one line per image: $out"

@@ -35,6 +35,7 @@ static const char* const keys =
     "{ baseline  | true   | also evaluate the PatchCore scorer on the same features and bank }"
     "{ seed      | 0      | seed of everything random }"
     "{ save      |        | save the trained model to this file }"
+    "{ load      |        | evaluate this saved model instead of training one (pass the --anomalies and --seed it was trained with) }"
     "{ config    | cpu    | cpu or paper (DMAD::Params::cpu / paper) }"
     "{ epochs    | 0      | override the configuration's epochs (0: keep) }"
     "{ neighbours| 0      | override the neighbours per bank of the enhancement (0: keep) }"
@@ -335,6 +336,7 @@ int main(int argc, char** argv)
         if (anomalies > 0)
             split = dmad::takeAnnotatedAnomalies(split, anomalies, (uint64)seed, taken, true);
 
+        const String loadPath = parser.get<String>("load");
         dmad::DMAD::Params params = config == "paper" ? dmad::DMAD::Params::paper() : dmad::DMAD::Params::cpu();
         params.backbone = backboneParams(backbone, model);
         params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
@@ -393,12 +395,26 @@ int main(int argc, char** argv)
                       << "removed from the test set, not used for training" << std::endl;
 
         utils::fs::createDirectories(out);
-        Ptr<dmad::DMAD> detector = dmad::DMAD::create(params);
+        Ptr<dmad::DMAD> detector;
         TickMeter trainTimer;
-        trainTimer.start();
-        detector->trainFromFiles(normalFiles, anomalousFiles, maskFiles, classIds);
-        trainTimer.stop();
-        if (!savePath.empty())
+        if (!loadPath.empty())
+        {
+            // The model's own parameters describe the run; the test split still follows
+            // --anomalies and --seed, which must be those it was trained with.
+            detector = dmad::DMAD::load(loadPath);
+            params = detector->getParams();
+            params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
+            detector->setScorer(params.scorer);
+            std::cerr << "dmad_mvtec: evaluating " << loadPath << " (no training)" << std::endl;
+        }
+        else
+        {
+            detector = dmad::DMAD::create(params);
+            trainTimer.start();
+            detector->trainFromFiles(normalFiles, anomalousFiles, maskFiles, classIds);
+            trainTimer.stop();
+        }
+        if (!savePath.empty() && loadPath.empty())
         {
             detector->save(savePath);
             std::cerr << "dmad_mvtec: model saved to " << savePath << std::endl;
@@ -431,6 +447,7 @@ int main(int argc, char** argv)
              << "    \"annotated_used\": " << anomalousFiles.size() << ",\n"
              << "    \"scorer\": " << jsonString(scorerName) << ",\n"
              << "    \"seed\": " << seed << ",\n"
+             << "    \"loaded_model\": " << jsonString(loadPath) << ",\n"
              << "    \"threads\": " << getNumThreads() << ",\n"
              << "    \"epochs\": " << params.epochs << ",\n"
              << "    \"neighbours\": " << params.neighbours << ",\n"
@@ -470,7 +487,7 @@ int main(int argc, char** argv)
              << "    \"search_ms_per_image\": " << jsonNumber(t.searchMs / n) << ",\n"
              << "    \"score_ms_per_image\": " << jsonNumber(t.scoreMs / n) << ",\n"
              << "    \"map_ms_per_image\": " << jsonNumber(t.mapMs / n) << ",\n"
-             << "    \"train_s\": " << jsonNumber(trainTimer.getTimeSec()) << "\n  }\n}\n";
+             << "    \"train_s\": " << jsonNumber(loadPath.empty() ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
         json.close();
 
         // scores.csv: one line per test image
@@ -505,8 +522,10 @@ int main(int argc, char** argv)
             md += "\nPatchCore-style baseline (distance to the nearest normal patch), same features and bank:\n\n" +
                   markdownTable(peerRows);
         }
-        md += cv::format("\nTraining %.1f s; per test image: extraction %.1f ms, bank search %.1f ms, scoring %.1f ms, "
-                         "map %.1f ms (%d threads).\n", trainTimer.getTimeSec(), t.extractMs / n, t.searchMs / n,
+        md += loadPath.empty() ? cv::format("\nTraining %.1f s", trainTimer.getTimeSec())
+                               : "\nModel loaded from " + loadPath;
+        md += cv::format("; per test image: extraction %.1f ms, bank search %.1f ms, scoring %.1f ms, "
+                         "map %.1f ms (%d threads).\n", t.extractMs / n, t.searchMs / n,
                          t.scoreMs / n, t.mapMs / n, getNumThreads());
         std::ofstream((out + "/results.md").c_str()) << md;
         std::cout << md << std::endl;

@@ -52,6 +52,33 @@ print("--load: identical metrics")
 PY
 cmp <(sort "$tmp/r/scores.csv") <(sort "$tmp/r-load/scores.csv") || fail "--load changed scores.csv"
 
+# The same images as a VisA-layout dataset (split_csv/1cls.csv): dmad_mvtec recognises the layout.
+mkdir -p "$tmp/visa/split_csv" && ln -s "$tmp/ds" "$tmp/visa/ds"
+python3 - "$tmp/visa" <<'PY' || fail "could not write the VisA split"
+import os, sys
+root = sys.argv[1]
+rows = ["object,split,label,image,mask"]
+for cls in ("pill", "metal_plate"):
+    for split in ("train", "test"):
+        base = os.path.join(root, "ds", cls, split)
+        for kind in sorted(os.listdir(base)):
+            for f in sorted(os.listdir(os.path.join(base, kind))):
+                image = "ds/%s/%s/%s/%s" % (cls, split, kind, f)
+                mask = "" if kind == "good" else "ds/%s/ground_truth/%s/%s_mask.png" % (cls, kind, f[:-4])
+                rows.append("%s,%s,%s,%s,%s" % (cls, split, "normal" if kind == "good" else "anomaly", image, mask))
+open(os.path.join(root, "split_csv", "1cls.csv"), "w").write("\n".join(rows) + "\n")
+PY
+"$bindir/dmad_mvtec" "${common[@]}" --data="$tmp/visa" --out="$tmp/r-visa" --heatmaps=0 --baseline=false \
+    >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; fail "dmad_mvtec on VisA layout exited $?"; }
+python3 - "$tmp/r-visa/results.json" <<'PY' || fail "VisA results"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert sorted(r["classes"]) == ["metal_plate", "pill"], r["classes"].keys()
+assert r["classes"]["pill"]["n_train"] == 8 and r["classes"]["pill"]["n_test"] == 6, r["classes"]["pill"]
+assert r["classes"]["pill"]["pixel_auroc"] is not None
+print("VisA layout: ok")
+PY
+
 out=$("$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/ds/pill/test/good" --out="$tmp/d" 2>/dev/null) \
     || fail "dmad_detect exited $?"
 [ "$(wc -l <<<"$out")" -eq 3 ] || fail "expected one line per image: $out"

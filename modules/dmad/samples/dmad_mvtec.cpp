@@ -24,7 +24,7 @@ using namespace cv;
 
 static const char* const keys =
     "{ help h    |        | print this help }"
-    "{ data      | <none> | dataset root in MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) }"
+    "{ data      | <none> | dataset root: MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) or VisA (<root>/split_csv/1cls.csv) }"
     "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
     "{ classes   |        | comma-separated classes (default: every class folder) }"
     "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2, inception_v3, mobilenetv2-int8, wrn50, ...), "
@@ -331,7 +331,10 @@ int main(int argc, char** argv)
         if (anomalies < 0)
             CV_Error(Error::StsBadArg, "--anomalies must be >= 0");
 
-        dmad::DatasetSplit split = dmad::readMVTecDataset(data, splitList(classesArg));
+        // VisA is recognised by its split file; anything else is read as MVTec-AD layout.
+        const bool visa = utils::fs::exists(data + "/split_csv/1cls.csv");
+        dmad::DatasetSplit split = visa ? dmad::readVisADataset(data, splitList(classesArg))
+                                        : dmad::readMVTecDataset(data, splitList(classesArg));
         std::vector<dmad::DatasetSample> taken;
         if (anomalies > 0)
             split = dmad::takeAnnotatedAnomalies(split, anomalies, (uint64)seed, taken, true);

@@ -9,18 +9,6 @@
 
 namespace opencv_test { namespace {
 
-std::vector<float> scoresOf(const DMAD& model, const std::vector<Mat>& images)
-{
-    std::vector<float> s;
-    for (const Mat& img : images)
-    {
-        float score;
-        model.predict(img, score);
-        s.push_back(score);
-    }
-    return s;
-}
-
 TEST(DMAD_Model, unsupervised_train_predict_save_load)
 {
     DMAD_REQUIRE_SHARED(model, kMobileNet);

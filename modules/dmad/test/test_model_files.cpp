@@ -46,18 +46,6 @@ std::vector<String> filesIn(const std::string& dir)
     return files;
 }
 
-std::vector<float> scoresOf(const DMAD& model, const std::vector<Mat>& images)
-{
-    std::vector<float> s;
-    for (const Mat& img : images)
-    {
-        float score;
-        model.predict(img, score);
-        s.push_back(score);
-    }
-    return s;
-}
-
 /** A trained model saved as .yml and .yml.gz, once per process and kind: "micro" (the pooling
     backbone, always available) or "tiny" (MobileNetV2 int8, needs ../shared). */
 struct SavedModel

@@ -17,6 +17,19 @@ namespace opencv_test {
 
 const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
 
+//! The image scores of predict(), one image at a time.
+inline std::vector<float> scoresOf(const dmad::DMAD& model, const std::vector<Mat>& images)
+{
+    std::vector<float> s;
+    for (const Mat& img : images)
+    {
+        float score;
+        model.predict(img, score);
+        s.push_back(score);
+    }
+    return s;
+}
+
 //! A few rendered images of two synthetic classes: normal ones and defective ones with masks.
 struct TinyDataset
 {

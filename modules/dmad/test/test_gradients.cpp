@@ -7,6 +7,7 @@
 #include "test_precomp.hpp"
 
 #include "../src/enhancement_network.hpp"
+#include "../src/nn_layers.hpp"
 #include "../src/hinge_loss.hpp"
 #include "../src/scoring_network.hpp"
 
@@ -248,6 +249,69 @@ TEST(DMAD_Gradients, distance_columns_are_the_nearest_entry_distances)
         EXPECT_NEAR((q.row(i) - mn.row(i).head(D)).norm(), o(i, 3 * D), 1e-12);
         EXPECT_NEAR((q.row(i) - ma.row(i).head(D)).norm(), o(i, 3 * D + 1), 1e-12);
     }
+}
+
+
+// The float products run on the dispatched GEMM kernel (nn_layers.cpp): they must equal the double
+// products within float rounding, for sizes around the block boundaries and empty ones, and be
+// identical for 1 and 2 threads.
+TEST(DMAD_NNLayers, float_products_match_double_products)
+{
+    RNG rng(7);
+    struct Shape { int rows, dims, outputs; };
+    const Shape shapes[] = { { 1, 1, 1 }, { 3, 5, 7 }, { 255, 17, 33 }, { 256, 64, 64 }, { 257, 130, 65 },
+                             { 600, 40, 3 }, { 0, 4, 5 }, { 4, 0, 5 }, { 4, 5, 0 } };
+    for (const Shape& s : shapes)
+    {
+        SCOPED_TRACE(cv::format("%d x %d -> %d", s.rows, s.dims, s.outputs));
+        const Mat64 X = randomMatrix(s.rows, s.dims, rng), W = randomMatrix(s.outputs, s.dims, rng);
+        const Mat64 V = randomMatrix(s.dims, s.outputs, rng), B = randomMatrix(s.rows, s.outputs, rng);
+        const Mat64 G0 = randomMatrix(s.dims, s.outputs, rng);
+        const Matrix<float> Xf = X.cast<float>(), Wf = W.cast<float>(), Vf = V.cast<float>(), Bf = B.cast<float>();
+        // float rounding of sums of `dims` (or `rows`) products of N(0, 1) values
+        const double tolerance = 1e-5 * (1 + std::max(s.dims, s.rows));
+
+        const Mat64 expectedXWt = X * W.transpose(), expectedXV = X * V, expectedG = G0 + X.transpose() * B;
+        for (int threads : { 1, 2 })
+        {
+            const int saved = cv::getNumThreads();
+            cv::setNumThreads(threads);
+            Matrix<float> Y1, Y2, G = G0.cast<float>();
+            multiplyTransposed(Xf, Wf, Y1);
+            multiply(Xf, Vf, Y2);
+            accumulateTransposedProduct(Xf, Bf, G);
+            cv::setNumThreads(saved);
+            ASSERT_EQ(expectedXWt.rows(), Y1.rows());
+            ASSERT_EQ(expectedXWt.cols(), Y1.cols());
+            ASSERT_EQ(expectedXV.rows(), Y2.rows());
+            ASSERT_EQ(expectedXV.cols(), Y2.cols());
+            if (Y1.size() > 0)
+                EXPECT_LE((Y1.cast<double>() - expectedXWt).cwiseAbs().maxCoeff(), tolerance);
+            if (Y2.size() > 0)
+                EXPECT_LE((Y2.cast<double>() - expectedXV).cwiseAbs().maxCoeff(), tolerance);
+            if (G.size() > 0)
+                EXPECT_LE((G.cast<double>() - expectedG).cwiseAbs().maxCoeff(), tolerance);
+        }
+    }
+}
+
+TEST(DMAD_NNLayers, float_products_are_identical_for_any_thread_count)
+{
+    RNG rng(11);
+    const Matrix<float> X = randomMatrix(700, 90, rng).cast<float>(), W = randomMatrix(50, 90, rng).cast<float>();
+    const Matrix<float> B = randomMatrix(700, 50, rng).cast<float>();
+    Matrix<float> Y[2], G[2];
+    const int saved = cv::getNumThreads();
+    for (int t = 0; t < 2; t++)
+    {
+        cv::setNumThreads(t + 1);
+        multiplyTransposed(X, W, Y[t]);
+        G[t].setZero(90, 50);
+        accumulateTransposedProduct(X, B, G[t]);
+    }
+    cv::setNumThreads(saved);
+    EXPECT_TRUE(Y[0] == Y[1]);
+    EXPECT_TRUE(G[0] == G[1]);
 }
 
 }} // namespace

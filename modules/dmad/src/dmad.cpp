@@ -35,7 +35,8 @@ static const char* const kHeadNode = "scoring_head";
 // - features scaled to unit RMS spread, noise 0.25 of that spread, added to the features before the
 //   enhancement (the reference's 0.015 on the representation left the loss on its plateau of 1.0);
 // - the nearest-entry distances in the representation;
-// - synthetic defect patches in the loss when nothing is annotated;
+// - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
+//   and added to them otherwise;
 // - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches.
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1),
@@ -707,7 +708,9 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
 
     // 3. out-of-domain textures and synthetic defects, for the recipes that use them
     const int flags = nAnomalous > 0 ? params_.banks.supervisedSources : params_.banks.unsupervisedSources;
-    if (wantHead && (flags & (DualMemoryBank::ABNORMAL_TEXTURES | DualMemoryBank::ABNORMAL_SYNTHETIC)))
+    // synthetic defects also serve the loss (syntheticWeight), with or without annotated ones
+    const bool wantSynthetic = (flags & DualMemoryBank::ABNORMAL_SYNTHETIC) || params_.syntheticWeight > 0;
+    if (wantHead && ((flags & DualMemoryBank::ABNORMAL_TEXTURES) || wantSynthetic))
     {
         std::vector<Mat> textures;
         if (!params_.textureFolder.empty())
@@ -721,7 +724,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             }
         if ((flags & DualMemoryBank::ABNORMAL_TEXTURES) && !textures.empty())
             sources.textures = extractAll(*extractor, ImageSource(textures), "extract-textures") * featureScale;
-        if ((flags & DualMemoryBank::ABNORMAL_SYNTHETIC) && params_.syntheticImages > 0)
+        if (wantSynthetic && params_.syntheticImages > 0)
             addSyntheticDefects(*extractor, featureScale, normal, params_.syntheticImages, textures, classIds, rng,
                                 sources);
     }
@@ -754,7 +757,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             for (int c = 0; c < perImage; c++)
                 rows.push_back(i * cells + cellOrder[c]);
         }
-        TrainingPatches normalPool, annotatedPool;
+        TrainingPatches normalPool, annotatedPool, syntheticPool;
         Mat poolIds((int)rows.size(), 1, CV_32S);
         normalPool.features.create((int)rows.size(), sources.normal.cols, CV_32F);
         for (size_t r = 0; r < rows.size(); r++)
@@ -776,12 +779,20 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         };
         neighbours(normalPool, poolIds, "neighbours");
         double anomalyWeight = params_.annotatedWeight;
+        const bool syntheticInLoss = !sources.synthetic.empty() && params_.syntheticWeight > 0;
         if (!sources.annotated.empty())
         {
+            // annotated defects add to the synthetic ones, never replace them: in a unified model
+            // the classes without annotations still need an anomaly signal
             annotatedPool.features = sources.annotated;
             neighbours(annotatedPool, sources.annotatedImageIds, "neighbours-anomalies");
+            if (syntheticInLoss)
+            {
+                syntheticPool.features = sources.synthetic;
+                neighbours(syntheticPool, sources.syntheticImageIds, "neighbours-synthetic");
+            }
         }
-        else if (!sources.synthetic.empty() && params_.syntheticWeight > 0)
+        else if (syntheticInLoss)
         {
             // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
             annotatedPool.features = sources.synthetic;
@@ -810,6 +821,8 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         ts.noiseStd = params_.noiseStd;
         ts.margin = params_.margin;
         ts.annotatedWeight = anomalyWeight;
+        ts.syntheticBatchPatches = ts.annotatedBatchPatches;
+        ts.syntheticWeight = params_.syntheticWeight;
         ts.headLearningRate = params_.headLearningRate;
         ts.headWeightDecay = params_.headWeightDecay;
         ts.adaptorLearningRate = params_.adaptorLearningRate;
@@ -820,7 +833,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         ts.featureSpaceNoise = params_.pseudoAnomalies == PSEUDO_FEATURE_NOISE;
         ts.seed = params_.seed;
         ScoreTrainer(ts).train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool,
-                               normalBank->getFeatures(), abnormalBank->getFeatures());
+                               normalBank->getFeatures(), abnormalBank->getFeatures(), syntheticPool);
     }
 
     grid_ = grid;

@@ -18,7 +18,9 @@ static const char* const kAbnormalBankNode = "abnormal_bank";
 
 DualMemoryBank::Params::Params()
     : normalCoresetRatio(0.02),
-      supervisedSources(ABNORMAL_ANNOTATED | ABNORMAL_ANOMALY_CENTRE | ABNORMAL_TEXTURES),
+      // Synthetic defects stay when some anomalies are annotated: a unified model has classes
+      // with annotations and classes without (doc/model.md, semi-supervised modes).
+      supervisedSources(ABNORMAL_ANNOTATED | ABNORMAL_ANOMALY_CENTRE | ABNORMAL_TEXTURES | ABNORMAL_SYNTHETIC),
       unsupervisedSources(ABNORMAL_SYNTHETIC | ABNORMAL_PERTURBED_NORMAL),
       noiseStd(0.015), textureCoresetRatio(0.1), perturbedNormalRatio(0.25), seed(0)
 {

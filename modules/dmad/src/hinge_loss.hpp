@@ -11,14 +11,16 @@ namespace cv {
 namespace dmad {
 namespace nn {
 
-/** DMAD's truncated-L1 loss on the scores of one concatenated batch [normal; pseudo; annotated]:
-    L = mean max(0, m - s_normal) + mean max(0, m + s_pseudo) + w * mean max(0, m + s_annotated).
+/** DMAD's truncated-L1 loss on the scores of one concatenated batch [normal; pseudo; annotated;
+    synthetic]: L = mean max(0, m - s_normal) + mean max(0, m + s_pseudo)
+                  + w_a * mean max(0, m + s_annotated) + w_s * mean max(0, m + s_synthetic).
     Returns L and sets dS = dL/ds (the subgradient 0 at the kinks, as PyTorch's clamp). */
 template <typename T>
 T hingeLoss(const Matrix<T>& s, int normal, int pseudo, int annotated, double margin, double annotatedWeight,
-            Matrix<T>& dS)
+            Matrix<T>& dS, int synthetic = 0, double syntheticWeight = 0)
 {
-    CV_Assert(s.cols() == 1 && s.rows() == (Eigen::Index)normal + pseudo + annotated && normal > 0 && pseudo > 0);
+    CV_Assert(s.cols() == 1 && s.rows() == (Eigen::Index)normal + pseudo + annotated + synthetic && normal > 0 &&
+              pseudo > 0);
     dS.setZero(s.rows(), 1);
     T loss = 0;
     auto term = [&](int begin, int count, double sign, double weight) {
@@ -39,6 +41,7 @@ T hingeLoss(const Matrix<T>& s, int normal, int pseudo, int annotated, double ma
     term(0, normal, -1.0, 1.0);
     term(normal, pseudo, +1.0, 1.0);
     term(normal + pseudo, annotated, +1.0, annotatedWeight);
+    term(normal + pseudo + annotated, synthetic, +1.0, syntheticWeight);
     return loss;
 }
 

@@ -38,6 +38,16 @@ void gather(const TrainingPatches& pool, const std::vector<int>& order, size_t f
     });
 }
 
+//! top = [top's first `keep` rows; extra].
+void appendRows(Matrix& top, const Matrix& extra, int keep)
+{
+    Matrix joined(keep + extra.rows(), extra.cols());
+    if (keep)
+        joined.topRows(keep) = top.topRows(keep);
+    joined.bottomRows(extra.rows()) = extra;
+    top.swap(joined);
+}
+
 void shuffle(std::vector<int>& v, RNG& rng)
 {
     for (size_t i = v.size(); i > 1; i--)
@@ -48,7 +58,7 @@ void shuffle(std::vector<int>& v, RNG& rng)
 
 double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
                            const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
-                           const Mat& abnormalBank) const
+                           const Mat& abnormalBank, const TrainingPatches& synthetic) const
 {
     CV_TRACE_FUNCTION();
     const TrainerSettings& s = settings_;
@@ -75,13 +85,19 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
     for (size_t i = 0; i < annotatedOrder.size(); i++)
         annotatedOrder[i] = (int)i;
     shuffle(annotatedOrder, rng);
+    // drawn only when given, so the random sequence of a training without them is unchanged
+    std::vector<int> syntheticOrder(synthetic.size());
+    for (size_t i = 0; i < syntheticOrder.size(); i++)
+        syntheticOrder[i] = (int)i;
+    if (!syntheticOrder.empty())
+        shuffle(syntheticOrder, rng);
 
     const int batch = std::min(s.batchPatches, normal.size());
     const int stepsPerEpoch = normal.size() / batch;  // the last partial batch is dropped, as DataLoader(drop_last)
     ProgressReporter progress("train", (int64)s.epochs * stepsPerEpoch);
-    size_t annotatedCursor = 0;
+    size_t annotatedCursor = 0, syntheticCursor = 0;
     double epochLoss = 0;
-    Matrix qn, nn_, an, qa, na, aa, q, nBank, aBank, o, oAll, scores, dScores, dAll, dEnh, noise;
+    Matrix qn, nn_, an, qa, na, aa, qs, ns, as, q, nBank, aBank, o, oAll, scores, dScores, dAll, dEnh, noise;
     for (int epoch = 0; epoch < s.epochs; epoch++)
     {
         shuffle(normalOrder, rng);
@@ -95,6 +111,19 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
                 nA = std::min(s.annotatedBatchPatches, annotated.size());
                 gather(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
                 annotatedCursor = (annotatedCursor + nA) % annotatedOrder.size();
+            }
+            const int nAnnotated = nA;
+            int nSynthetic = 0;
+            if (synthetic.size() > 0)
+            {
+                // appended below the annotated rows: the rest of the step treats all nA rows alike
+                nSynthetic = std::min(s.syntheticBatchPatches, synthetic.size());
+                gather(synthetic, syntheticOrder, syntheticCursor, nSynthetic, normalBank, abnormalBank, qs, ns, as);
+                syntheticCursor = (syntheticCursor + nSynthetic) % syntheticOrder.size();
+                appendRows(qa, qs, nAnnotated);
+                appendRows(na, ns, nAnnotated);
+                appendRows(aa, as, nAnnotated);
+                nA += nSynthetic;
             }
             // Gaussian pseudo anomalies: fresh noise each step, on the representation of the normal
             // patches (the reference) or on their features, before the enhancement
@@ -143,7 +172,8 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             }
             nn::ScoringNetwork<float>::Cache headCache;
             head.forward(oAll, true, true, scores, &headCache);
-            const float loss = nn::hingeLoss(scores, batch, batch, nA, s.margin, s.annotatedWeight, dScores);
+            const float loss = nn::hingeLoss(scores, batch, batch, nAnnotated, s.margin, s.annotatedWeight, dScores,
+                                             nSynthetic, s.syntheticWeight);
             epochLoss += loss;
 
             for (nn::Parameter<float>* p : headParams)

@@ -26,7 +26,9 @@ struct TrainerSettings
     int epochs = 1;
     int batchPatches = 4096;
     int annotatedBatchPatches = 512;  //!< annotated anomaly patches per step (cycled)
+    int syntheticBatchPatches = 512;  //!< synthetic defect patches per step (cycled)
     double noiseStd = 0.015, margin = 0.5, annotatedWeight = 10;
+    double syntheticWeight = 1;       //!< loss weight of the synthetic defect patches
     double headLearningRate = 2e-4, headWeightDecay = 1e-5;
     double adaptorLearningRate = 1e-4, adaptorWeightDecay = 1e-2;
     double enhancementLearningRate = 1e-4, enhancementWeightDecay = 1e-2;
@@ -37,7 +39,8 @@ struct TrainerSettings
 };
 
 /** Learns the enhancement and the scoring head with DMAD's hinge loss on normal patches, Gaussian
-    pseudo anomalies of their representations (fresh each step) and annotated anomaly patches. */
+    pseudo anomalies of their representations (fresh each step), annotated anomaly patches and,
+    optionally, synthetic defect patches with their own weight. */
 class CV_EXPORTS ScoreTrainer
 {
 public:
@@ -46,7 +49,7 @@ public:
     //! Returns the mean loss of the last epoch.
     double train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
                  const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
-                 const Mat& abnormalBank) const;
+                 const Mat& abnormalBank, const TrainingPatches& synthetic = TrainingPatches()) const;
 
 private:
     TrainerSettings settings_;

@@ -64,7 +64,7 @@ TEST(DMAD_Model, semi_supervised_learns_the_annotated_defects)
     Ptr<DMAD> dmad = DMAD::create(p);
     dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
     EXPECT_EQ(DualMemoryBank::ABNORMAL_ANNOTATED | DualMemoryBank::ABNORMAL_ANOMALY_CENTRE |
-                  DualMemoryBank::ABNORMAL_TEXTURES,
+                  DualMemoryBank::ABNORMAL_TEXTURES | DualMemoryBank::ABNORMAL_SYNTHETIC,
               dmad->getMemoryBanks()->abnormalSources());
     // the annotated defects themselves score above every normal training image
     const std::vector<float> anomalous = scoresOf(*dmad, data.anomalous), normal = scoresOf(*dmad, data.normal);

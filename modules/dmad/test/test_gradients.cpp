@@ -137,6 +137,26 @@ TEST(DMAD_Gradients, hinge_loss)
     EXPECT_LT(gradientError(s, dS, loss), kTolerance);
 }
 
+TEST(DMAD_Gradients, hinge_loss_with_synthetic_defects)
+{
+    // [normal 5; pseudo 4; annotated 3 (weight 10); synthetic 6 (weight 0.5)]
+    RNG rng(15);
+    Mat64 s = randomMatrix(18, 1, rng), dS;
+    for (Eigen::Index i = 0; i < s.size(); i++)
+        if (std::abs(std::abs(s(i)) - 0.5) < 1e-3)
+            s(i) += 0.1;
+    const double value = hingeLoss(s, 5, 4, 3, 0.5, 10.0, dS, 6, 0.5);
+    double expected = 0;
+    for (int i = 0; i < 5; i++) expected += std::max(0.0, 0.5 - s(i)) / 5;
+    for (int i = 5; i < 9; i++) expected += std::max(0.0, 0.5 + s(i)) / 4;
+    for (int i = 9; i < 12; i++) expected += 10 * std::max(0.0, 0.5 + s(i)) / 3;
+    for (int i = 12; i < 18; i++) expected += 0.5 * std::max(0.0, 0.5 + s(i)) / 6;
+    EXPECT_NEAR(expected, value, 1e-12);
+    Mat64 unused;
+    auto loss = [&]() { return hingeLoss(s, 5, 4, 3, 0.5, 10.0, unused, 6, 0.5); };
+    EXPECT_LT(gradientError(s, dS, loss), kTolerance);
+}
+
 TEST(DMAD_Gradients, scoring_network)
 {
     RNG rng(6);

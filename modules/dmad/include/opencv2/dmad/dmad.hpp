@@ -77,8 +77,9 @@ public:
         CV_PROP_RW int syntheticImages;   //!< normal training images that receive a synthetic defect (pseudo-anomaly bank)
         CV_PROP_RW int textureImages;     //!< texture images for the abnormal bank (47 as DTD's categories)
         CV_PROP_RW String textureFolder;  //!< folder of texture images (DTD); empty: procedural textures
-        /** Loss weight of the synthetic defect patches when no anomaly is annotated: they stand in for
-        annotated ones (0: only the Gaussian pseudo anomalies, as the reference code). */
+        /** Loss weight of the synthetic defect patches: without annotated anomalies they stand in for
+        them, with annotated ones they join them (classes without annotations keep an anomaly
+        signal). 0: none, as the reference code. */
         CV_PROP_RW double syntheticWeight;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances

@@ -57,7 +57,8 @@ function(dmad_add_cuda_search target)
   target_include_directories(${target} SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
   target_link_libraries(${target} PRIVATE CUDA::cudart_static ${CMAKE_DL_LIBS})
   target_link_options(${target} PRIVATE "LINKER:--exclude-libs,libcudart_static.a")
-  set_source_files_properties("${DMAD_MODULE_DIR}/src/cuda/knn_search_cuda.cu" PROPERTIES
+  set_source_files_properties("${DMAD_MODULE_DIR}/src/cuda/knn_search_cuda.cu"
+    "${DMAD_MODULE_DIR}/src/cuda/cublas_loader.cpp" PROPERTIES
     COMPILE_DEFINITIONS DMAD_BUILD_CUDA_SEARCH)
   set_target_properties(${target} PROPERTIES CUDA_VISIBILITY_PRESET hidden)
 endfunction()

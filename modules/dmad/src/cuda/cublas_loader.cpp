@@ -2,7 +2,9 @@
 // It is subject to the license terms in the LICENSE file found in the top-level directory
 // of this distribution and at http://opencv.org/license.html.
 
-// Compiled only in the standalone build with CUDA (cmake/cuda.cmake adds it to the sources).
+// Part of the standalone build with CUDA only (cmake/cuda.cmake adds it and defines
+// DMAD_BUILD_CUDA_SEARCH); an OpenCV tree globs it too, and there it compiles to nothing.
+#ifdef DMAD_BUILD_CUDA_SEARCH
 
 #include "cublas_loader.hpp"
 
@@ -61,3 +63,5 @@ const CublasApi* loadCublas(String& error)
 }
 
 }} // namespace cv::dmad
+
+#endif // DMAD_BUILD_CUDA_SEARCH

@@ -151,7 +151,9 @@ public:
         if (k < 1 || k > features_.rows)
             CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
                                                   k, features_.rows));
-        if (!cv::checkRange(q))
+        const bool onCuda = target_ == dnn::DNN_TARGET_CUDA;
+        // the CUDA search checks its queries on the device, where it costs nothing
+        if (!onCuda && !cv::checkRange(q))
             CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
         if (!q.isContinuous())
             q = q.clone();
@@ -160,7 +162,7 @@ public:
             exclude = idColumn(excludeImageIds, q.rows, "excludeImageIds");
 
         Mat d, idx;
-        if (target_ == dnn::DNN_TARGET_CUDA)
+        if (onCuda)
             cudaIndex()->search(q, exclude, k, allowTF32_, d, idx);
         else if (useKdTree())
             kdTree()->search(q, imageIds_, exclude, k, d, idx);

@@ -11,6 +11,7 @@
 #include <opencv2/dnn/dnn.hpp>
 
 #include <cfloat>
+#include <limits>
 #include <thread>
 
 namespace opencv_test { namespace {
@@ -243,6 +244,25 @@ TEST(DMAD_MemoryBankCuda, excluding_everything_leaves_no_neighbours)
         EXPECT_EQ(FLT_MAX, d.at<float>(0, r));
         EXPECT_GE(idx.at<int>(1, r), 0);
     }
+}
+
+TEST(DMAD_MemoryBankCuda, bad_queries_raise_the_cpu_errors)
+{
+    Ptr<MemoryBank> mb = MemoryBank::create();
+    DMAD_REQUIRE_CUDA(mb);
+    Mat bank(200, 16, CV_32F), queries(30, 16, CV_32F);
+    randu(bank, -1, 1);
+    randu(queries, -1, 1);
+    mb->add(bank);
+    queries.at<float>(17, 3) = std::numeric_limits<float>::quiet_NaN();
+    Mat d, idx;
+    EXPECT_CV_ERROR(mb->search(queries, 2, d, idx), "queries contain NaN or infinite values");
+    queries.at<float>(17, 3) = std::numeric_limits<float>::infinity();
+    EXPECT_CV_ERROR(mb->search(queries, 2, d, idx), "queries contain NaN or infinite values");
+    queries.at<float>(17, 3) = 0.f;
+    EXPECT_CV_ERROR(mb->search(queries.colRange(0, 8), 2, d, idx), "queries have 8 dims");
+    mb->search(queries, 2, d, idx);  // the device state survived the errors
+    EXPECT_EQ(Size(2, 30), d.size());
 }
 
 TEST(DMAD_MemoryBankCuda, concurrent_searches_agree)

@@ -37,7 +37,8 @@ public:
     ~CudaKnnIndex();
 
     /** Same contract as bruteForceKnn() (knn_search.hpp): q x k squared distances recomputed in
-        double, ascending, ties by index; FLT_MAX / -1 where fewer than k entries remain.
+        double, ascending, ties by index; FLT_MAX / -1 where fewer than k entries remain. Checks
+        the queries for NaN and infinities on the device (the same error as the CPU path).
         @param allowTF32 products on tensor cores in TF32 (candidates ranked less precisely) */
     void search(const Mat& queries, const Mat& excludeImageIds, int k, bool allowTF32,
                 Mat& distances, Mat& indices) const;

@@ -12,8 +12,19 @@ endif()
 get_filename_component(DMAD_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 include("${DMAD_MODULE_DIR}/cmake/dependencies.cmake")
 dmad_find_dependencies()
+include("${DMAD_MODULE_DIR}/cmake/cuda.cmake")
+if(NOT DEFINED DMAD_HAVE_CUDA)  # not yet done by the top-level CMakeLists
+  dmad_detect_cuda()
+endif()
 
 file(GLOB_RECURSE DMAD_SOURCES CONFIGURE_DEPENDS "${DMAD_MODULE_DIR}/src/*.cpp")
+# the CUDA search or its stub, never both
+list(FILTER DMAD_SOURCES EXCLUDE REGEX "/src/cuda/")
+if(DMAD_HAVE_CUDA)
+  list(APPEND DMAD_SOURCES "${DMAD_MODULE_DIR}/src/cuda/knn_search_cuda.cu")
+else()
+  list(APPEND DMAD_SOURCES "${DMAD_MODULE_DIR}/src/cuda/knn_search_cuda_stub.cpp")
+endif()
 file(GLOB_RECURSE DMAD_HEADERS CONFIGURE_DEPENDS "${DMAD_MODULE_DIR}/include/*.hpp")
 
 add_library(opencv_dmad SHARED ${DMAD_SOURCES} ${DMAD_HEADERS})
@@ -29,7 +40,10 @@ set_target_properties(opencv_dmad PROPERTIES
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 dmad_use_dependencies(opencv_dmad)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-  target_compile_options(opencv_dmad PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  target_compile_options(opencv_dmad PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+endif()
+if(DMAD_HAVE_CUDA)
+  dmad_add_cuda_search(opencv_dmad)
 endif()
 
 include(GNUInstallDirs)

@@ -5,6 +5,9 @@
 #include "precomp.hpp"
 #include "knn_search.hpp"
 #include "persistence.hpp"
+#include "cuda/knn_search_cuda.hpp"
+
+#include <opencv2/dnn/dnn.hpp>
 
 #include <climits>
 
@@ -113,6 +116,7 @@ public:
         classIds_.push_back(cls);
         tree_.reset();
         stats_.reset();
+        cuda_.reset();
     }
 
     void clear() CV_OVERRIDE
@@ -123,6 +127,7 @@ public:
         classIds_.release();
         tree_.reset();
         stats_.reset();
+        cuda_.reset();
     }
 
     bool empty() const CV_OVERRIDE { return features_.empty(); }
@@ -146,7 +151,9 @@ public:
         if (k < 1 || k > features_.rows)
             CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
                                                   k, features_.rows));
-        if (!cv::checkRange(q))
+        const bool onCuda = target_ == dnn::DNN_TARGET_CUDA;
+        // the CUDA search checks its queries on the device, where it costs nothing
+        if (!onCuda && !cv::checkRange(q))
             CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
         if (!q.isContinuous())
             q = q.clone();
@@ -155,7 +162,9 @@ public:
             exclude = idColumn(excludeImageIds, q.rows, "excludeImageIds");
 
         Mat d, idx;
-        if (useKdTree())
+        if (onCuda)
+            cudaIndex()->search(q, exclude, k, allowTF32_, d, idx);
+        else if (useKdTree())
             kdTree()->search(q, imageIds_, exclude, k, d, idx);
         else
             bruteForceKnn(q, features_, *statistics(), imageIds_, exclude, k, d, idx);
@@ -174,6 +183,29 @@ public:
     Mat getImageIds() const CV_OVERRIDE { return imageIds_; }
     Mat getClassIds() const CV_OVERRIDE { return classIds_; }
     Params getParams() const CV_OVERRIDE { return params_; }
+
+    void setPreferableTarget(int targetId) CV_OVERRIDE
+    {
+        if (targetId == dnn::DNN_TARGET_CUDA)
+        {
+            // Checked here, not at the first search: a missing device must surface where the
+            // choice is made, and nothing ever falls back to the CPU behind the caller's back.
+            const String reason = cudaSearchUnavailableReason();
+            if (!reason.empty())
+                CV_Error(Error::GpuNotSupported,
+                         "dmad: MemoryBank cannot use DNN_TARGET_CUDA: " + reason);
+        }
+        else if (targetId != dnn::DNN_TARGET_CPU)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank supports the targets DNN_TARGET_CPU (%d) and "
+                                "DNN_TARGET_CUDA (%d), got %d",
+                                (int)dnn::DNN_TARGET_CPU, (int)dnn::DNN_TARGET_CUDA, targetId));
+        target_ = targetId;
+    }
+
+    int getPreferableTarget() const CV_OVERRIDE { return target_; }
+
+    void setCudaAllowTF32(bool allow) CV_OVERRIDE { allowTF32_ = allow; }
 
     void write(FileStorage& fs) const CV_OVERRIDE
     {
@@ -241,6 +273,7 @@ public:
         classIds_ = fresh.classIds_;
         tree_.reset();
         stats_.reset();
+        cuda_.reset();
     }
 
     void save(const String& filename) const CV_OVERRIDE
@@ -271,6 +304,16 @@ private:
         return tree_;
     }
 
+    // The device copy of the bank, uploaded by the first CUDA search after each change.
+    std::shared_ptr<const CudaKnnIndex> cudaIndex() const
+    {
+        const std::shared_ptr<const BankStatistics> stats = statistics();
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!cuda_)
+            cuda_ = std::make_shared<const CudaKnnIndex>(features_, *stats, imageIds_);
+        return cuda_;
+    }
+
     std::shared_ptr<const BankStatistics> statistics() const
     {
         std::lock_guard<std::mutex> lock(indexMutex_);
@@ -285,6 +328,9 @@ private:
     mutable std::mutex indexMutex_;
     mutable std::shared_ptr<const KdTreeIndex> tree_;
     mutable std::shared_ptr<const BankStatistics> stats_;
+    mutable std::shared_ptr<const CudaKnnIndex> cuda_;
+    int target_ = dnn::DNN_TARGET_CPU;  //!< run-time choice, not saved
+    bool allowTF32_ = false;
 };
 
 Ptr<MemoryBank> MemoryBank::create(const Params& params)

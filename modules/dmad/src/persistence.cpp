@@ -355,9 +355,19 @@ FileNode openNode(FileStorage& fs, const String& filename, const String& objname
     }
     if (!fs.isOpened())
         CV_Error(Error::StsParseError, cv::format("dmad: '%s' is not a readable model file", filename.c_str()));
-    FileNode node = objname.empty() ? fs[defaultName] : fs[objname];
-    if (node.empty() && objname.empty())
-        node = fs.getFirstTopLevelNode();
+    FileNode node;
+    try
+    {
+        // a damaged file can parse into a top level that is not a map, where operator[] asserts
+        node = objname.empty() ? fs[defaultName] : fs[objname];
+        if (node.empty() && objname.empty())
+            node = fs.getFirstTopLevelNode();
+    }
+    catch (const cv::Exception& e)
+    {
+        CV_Error(Error::StsParseError,
+                 cv::format("dmad: '%s' is not a readable model file (%s)", filename.c_str(), e.err.c_str()));
+    }
     if (node.empty())
         CV_Error(Error::StsParseError,
                  cv::format("dmad: '%s' has no node '%s'", filename.c_str(),

@@ -93,6 +93,23 @@ public:
     CV_WRAP virtual Mat getImageIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Mat getClassIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Params getParams() const = 0;
+
+    /** @brief Chooses the device of the brute-force search, as FeatureExtractor's target does.
+    @param targetId cv::dnn::DNN_TARGET_CPU (the default) or cv::dnn::DNN_TARGET_CUDA. With CUDA,
+    the bank is uploaded to the current CUDA device by the first search (again after add(), clear()
+    or read()), the dot products run as cuBLAS SGEMM in tiles with a fused top-k kernel, and the
+    winners are recomputed in double as on the CPU: results are those of the CPU search. The CUDA
+    search ignores Params::searchMethod (it is always brute force). The target is a run-time choice,
+    not saved with the bank.
+    @throws cv::Exception when dmad was built without CUDA, when no CUDA device is present, or for
+    another target; the search never falls back to the CPU silently. */
+    CV_WRAP virtual void setPreferableTarget(int targetId) = 0;
+    CV_WRAP virtual int getPreferableTarget() const = 0;
+    /** @brief Lets the CUDA search compute its dot products in TF32 on tensor cores
+    (cublasSetMathMode). Faster, but candidates are ranked with about 1e-3 relative error before
+    the exact recomputation, so a true neighbour can be missed (recall below 1; returned distances
+    are still exact for the entries returned). Off by default; no effect on the CPU. */
+    CV_WRAP virtual void setCudaAllowTF32(bool allow) = 0;
 };
 
 /** @brief Settings of the approximate greedy coreset (PatchCore @cite roth2022towards). */

@@ -298,7 +298,7 @@ TEST(DMAD_NNLayers, float_products_match_double_products)
             cv::setNumThreads(threads);
             Matrix<float> Y1, Y2, G = G0.cast<float>();
             multiplyTransposed(Xf, Wf, Y1);
-            multiply(Xf, Vf, Y2);
+            cv::dmad::nn::multiply(Xf, Vf, Y2);  // qualified: OpenCV's ts reserves an unqualified multiply
             accumulateTransposedProduct(Xf, Bf, G);
             cv::setNumThreads(saved);
             ASSERT_EQ(expectedXWt.rows(), Y1.rows());

@@ -253,11 +253,13 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                 maps.push_back(small);
                 gts.push_back(gt);
             }
+            // rewritten in place on a terminal, one line per step in a log file
             if (++done % 25 == 0 || done == (int)test.size())
-                std::cerr << "\r" << label << " " << cls << ": " << done << "/" << test.size() << " test images"
-                          << std::flush;
+                std::cerr << (dmad_samples::stderrIsTerminal() ? "\r" : "") << label << " " << cls << ": " << done << "/"
+                          << test.size() << " test images" << (dmad_samples::stderrIsTerminal() ? "" : "\n") << std::flush;
         }
-        std::cerr << std::endl;
+        if (dmad_samples::stderrIsTerminal())
+            std::cerr << std::endl;
         dmad::ClassMetrics m = masks ? dmad::computeClassMetrics(cls, scores, labels, maps, gts)
                                      : dmad::computeClassMetrics(cls, scores, labels);
         m.nTrain = nTrain.count(cls) ? nTrain.at(cls) : 0;

@@ -8,6 +8,13 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
 
+#include <cstdio>
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
+
 namespace dmad_samples {
 
 //! An 8-bit BGR copy of any image dmad accepts (gray, BGR, BGRA; 8 or 16 bit), for drawing.
@@ -38,6 +45,17 @@ inline std::vector<cv::String> imagesOf(const cv::String& input)
     if (!cv::utils::fs::exists(input))
         CV_Error(cv::Error::StsObjectNotFound, "no such file or folder '" + input + "'");
     return { input };
+}
+
+//! Whether progress may rewrite its line in place (a terminal) or must print whole lines (a log).
+inline bool stderrIsTerminal()
+{
+#ifdef _WIN32
+    static const bool terminal = _isatty(_fileno(stderr)) != 0;
+#else
+    static const bool terminal = isatty(fileno(stderr)) != 0;
+#endif
+    return terminal;
 }
 
 } // namespace dmad_samples

@@ -131,7 +131,7 @@ cmake_args=(
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DENABLE_CCACHE=OFF
   -DBUILD_LIST=core,imgproc,imgcodecs,dnn,ts,dmad
   "-DOPENCV_EXTRA_MODULES_PATH=$repo/modules"
-  -DBUILD_TESTS=ON -DBUILD_PERF_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_opencv_apps=OFF -DBUILD_DOCS=OFF
+  -DBUILD_TESTS=ON -DBUILD_PERF_TESTS=ON -DBUILD_EXAMPLES=OFF -DBUILD_opencv_apps=OFF -DBUILD_DOCS=OFF
   -DWITH_QUIRC=OFF -DWITH_CAROTENE=OFF -DWITH_IPP=OFF -DWITH_ADE=OFF -DWITH_ITT=OFF -DWITH_OPENCL=OFF
   -DBUILD_PROTOBUF=OFF -DWITH_PROTOBUF=ON -DPROTOBUF_UPDATE_FILES=ON -DOPENCV_DOWNLOAD_TRIES_LIST=
   -DWITH_TIFF=OFF -DWITH_WEBP=OFF -DWITH_OPENJPEG=OFF -DWITH_JASPER=OFF -DWITH_OPENEXR=OFF -DWITH_GDAL=OFF
@@ -153,7 +153,7 @@ phase_end
 phase_start build
 echo "nice -n 10, $jobs jobs, ccache in $CCACHE_DIR; log: $logs/build.log"
 ccache -z >/dev/null 2>&1 || true
-build_cmd=(nice -n 10 cmake --build "$build" --target opencv_dmad opencv_test_dmad -j "$jobs")
+build_cmd=(nice -n 10 cmake --build "$build" --target opencv_dmad opencv_test_dmad opencv_perf_dmad -j "$jobs")
 rc=0
 if [ "${VERBOSE:-0}" = 1 ]; then
   "${build_cmd[@]}" 2>&1 | tee "$logs/build.log" || rc=$?   # pipefail: the build's status
@@ -187,6 +187,16 @@ skipped=$(sed -n -e 's/^\[ SKIPSTAT \] \([0-9]*\) tests\{0,1\} skipped.*/\1/p' \
 [ -n "$ran" ] && [ -n "$passed" ] || fail "no gtest summary in $logs/test.log"
 [ "$ran" -gt 0 ] || fail "no test ran"
 if grep -q "^\[  FAILED  \]" "$logs/test.log"; then fail "failed tests in $logs/test.log"; fi
+phase_end
+
+# ---------------------------------------------------------------------------------------------------------------
+# OpenCV's perf framework on dmad's perf tests (modules/dmad/perf), three samples each: that they build and run.
+phase_start perf
+rc=0
+(cd "$build" && ./bin/opencv_perf_dmad --perf_min_samples=3 --perf_force_samples=3) >"$logs/perf.log" 2>&1 || rc=$?
+grep -E '^\[ *(OK|FAILED|PASSED) *\]|^\[==========\]' "$logs/perf.log" || true
+if grep -q "^\[  FAILED  \]" "$logs/perf.log"; then rc=1; fi
+[ "$rc" -eq 0 ] || fail "opencv_perf_dmad failed (exit $rc), see $logs/perf.log"
 phase_end
 
 trap - ERR

@@ -28,7 +28,7 @@ static const char* const keys =
     "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
     "{ classes   |        | comma-separated classes (default: every class folder) }"
     "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2: DMAD::Params()'s, fast training; inception_v3: best "
-    "measured AUROC, about 6x the training time; mobilenetv2-int8, wrn50, ...), "
+    "measured AUROC, about 4.5x the training time; mobilenetv2-int8, wrn50, ...), "
     "a FeatureExtractor file (.yml/.xml/.json) or a network file named like a preset's }"
     "{ model m   |        | network file of the preset (default: the preset's file in $DMAD_BACKBONE_PATH) }"
     "{ anomalies | 0      | annotated anomalies per class taken from the test set for training (0: unsupervised) }"

@@ -4,6 +4,7 @@
 
 #include "test_precomp.hpp"
 #include "test_files.hpp"
+#include "test_knn_data.hpp"
 
 #include <cfloat>
 #include <iterator>
@@ -41,31 +42,6 @@ void bruteForce(const Mat& bank, const Mat& ids, const Mat& queries, const Mat& 
         }
     }
 }
-
-//! Random N(0, 1) bank in 30-ish images, queries of which the first ones are bank rows.
-struct KnnData
-{
-    Mat bank, queries, ids, exclude;
-    KnnData(int N, int D, int Q, int patchesPerImage, uint64 seed)
-    {
-        RNG rng(seed);
-        bank.create(N, D, CV_32F);
-        queries.create(Q, D, CV_32F);
-        ids.create(N, 1, CV_32S);
-        exclude.create(Q, 1, CV_32S);
-        rng.fill(bank, RNG::NORMAL, 0, 1);
-        rng.fill(queries, RNG::NORMAL, 0, 1);
-        const int images = (N + patchesPerImage - 1) / patchesPerImage;
-        for (int j = 0; j < N; j++)
-            ids.at<int>(j) = j / patchesPerImage;
-        for (int i = 0; i < Q; i++)
-            exclude.at<int>(i) = i % images;
-        // queries that are bank rows: their own image is excluded, or they find themselves at 0
-        for (int i = 0; i < std::min(10, Q); i++)
-            bank.row(queryRowSource(i, N)).copyTo(queries.row(i));
-    }
-    static int queryRowSource(int i, int N) { return (i * 290 + 5) % N; }
-};
 
 //! Distances to 1e-4 relative, indices equal wherever the reference distances are not tied.
 void expectSameNeighbours(const Mat& refD, const Mat& refIdx, const Mat& d, const Mat& idx)

@@ -7,6 +7,7 @@
 // everywhere.
 
 #include "test_precomp.hpp"
+#include "test_knn_data.hpp"
 
 #include <opencv2/dnn/dnn.hpp>
 
@@ -26,29 +27,6 @@ namespace opencv_test { namespace {
         if (!dmad_cuda_reason_.empty())                                                             \
             DMAD_SKIP_TEST("needs CUDA: " << dmad_cuda_reason_);                                    \
     } while (0)
-
-//! N(0, 1) bank rows in images of `perImage` rows; the first queries are bank rows.
-struct CudaKnnData
-{
-    Mat bank, queries, ids, exclude;
-    CudaKnnData(int N, int D, int Q, int perImage, uint64 seed)
-    {
-        RNG rng(seed);
-        bank.create(N, D, CV_32F);
-        queries.create(Q, D, CV_32F);
-        ids.create(N, 1, CV_32S);
-        exclude.create(Q, 1, CV_32S);
-        rng.fill(bank, RNG::NORMAL, 0, 1);
-        rng.fill(queries, RNG::NORMAL, 0, 1);
-        const int images = (N + perImage - 1) / perImage;
-        for (int j = 0; j < N; j++)
-            ids.at<int>(j) = j / perImage;
-        for (int i = 0; i < Q; i++)
-            exclude.at<int>(i) = i % images;
-        for (int i = 0; i < std::min(10, Q); i++)
-            bank.row((i * 290 + 5) % N).copyTo(queries.row(i));
-    }
-};
 
 /** The CPU bank's results are the reference: distances to 1e-4 relative, indices equal wherever
     the reference distances are not tied. Returns the number of rows that differ. */
@@ -151,7 +129,7 @@ TEST_P(DMAD_MemoryBankCudaKnn, equals_cpu_search)
     params.searchMethod = MemoryBank::SEARCH_BRUTE_FORCE;
     Ptr<MemoryBank> mb = MemoryBank::create(params);
     DMAD_REQUIRE_CUDA(mb);  // before the data, so that skipping costs nothing
-    CudaKnnData data(N, D, Q, std::get<3>(shape), 4321 + N);
+    KnnData data(N, D, Q, std::get<3>(shape), 4321 + N);
     const Mat exclude = leaveOneImageOut ? data.exclude : Mat();
     mb->add(data.bank, data.ids);
 
@@ -206,7 +184,7 @@ TEST(DMAD_MemoryBankCuda, float16_bank_and_reupload_after_add)
 {
     const int N = 4000, D = 96, Q = 300, k = 5;
     DMAD_REQUIRE_CUDA(MemoryBank::create());
-    CudaKnnData data(N, D, Q, 200, 99);
+    KnnData data(N, D, Q, 200, 99);
     for (bool half : {false, true})
     {
         MemoryBank::Params params;
@@ -270,7 +248,7 @@ TEST(DMAD_MemoryBankCuda, concurrent_searches_agree)
     const int N = 6000, D = 48, Q = 500, k = 3;
     Ptr<MemoryBank> mb = MemoryBank::create();
     DMAD_REQUIRE_CUDA(mb);
-    CudaKnnData data(N, D, Q, 300, 7);
+    KnnData data(N, D, Q, 300, 7);
     mb->add(data.bank, data.ids);
     Mat refD, refIdx;
     mb->search(data.queries, k, refD, refIdx, data.exclude);
@@ -294,7 +272,7 @@ TEST(DMAD_MemoryBankCuda, tf32_recall)
     const int N = 20000, D = 256, Q = 1000, k = 1;
     Ptr<MemoryBank> mb = MemoryBank::create();
     DMAD_REQUIRE_CUDA(mb);
-    CudaKnnData data(N, D, Q, 500, 11);
+    KnnData data(N, D, Q, 500, 11);
     mb->add(data.bank, data.ids);
     mb->setCudaAllowTF32(true);
     Mat d, idx, refD, refIdx;

@@ -306,7 +306,7 @@ public:
                 available = available || pair.first == backendId;
             if (!available)
                 CV_Error(Error::StsNotImplemented,
-                         cv::format("dmad: %s is not available in this OpenCV build (OpenCV %s)",
+                         cv::format("dmad: %s is not available (OpenCV %s: built without it, or no usable device)",
                                     backendName(backendId).c_str(), CV_VERSION));
         }
         std::lock_guard<std::mutex> lock(netMutex_);

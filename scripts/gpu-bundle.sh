@@ -52,7 +52,7 @@ if [ -n "${DMAD_OPENCV_CUDA:-}" ]; then
   # What gpu-check.sh reads: the backbone model, and that this OpenCV was built with CUDA (and cuDNN).
   { echo "model=$(basename "$model")"
     grep -hoE 'set\((OpenCV_VERSION|OpenCV_CUDA_VERSION|OpenCV_USE_CUDNN|OpenCV_USE_CUBLAS) [^)]*\)' \
-         "$ocv_dir"/OpenCVConfig*.cmake | sed -E 's/^set\(([A-Za-z_]+) "?([^")]*)"?\)$/\1=\2/' || true
+         "$ocv_dir"/OpenCVConfig*.cmake | sed -E 's/^set\(([A-Za-z_]+) +"?([^")]*)"?\)$/\1=\2/' || true
   } >"$bundle/opencv-cuda.txt"
   cat "$bundle/opencv-cuda.txt"
 fi

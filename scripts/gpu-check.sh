@@ -3,7 +3,9 @@
 # there (scripts/gpu-bundle.sh makes it; unpacked here into build-gpu/bundle/ when that folder is
 # missing): the CUDA tests of opencv_test_dmad, dmad_bench_gpu, and
 # PyTorch's cdist + topk and matmul + min on the same shapes when PyTorch is present. Prints a
-# table at the end; logs go to $OUT (or build-gpu/gpu-check/). About 2 to 3 minutes.
+# table at the end; logs go to $OUT (or build-gpu/gpu-check/). About 2 to 3 minutes. With a bundle made by
+# DMAD_OPENCV_CUDA=<prefix> scripts/gpu-bundle.sh it also times the backbone (dmad_extract) on the CPU and on
+# cv::dnn's CUDA backend (fp32, fp16); without one it prints a "backbone: skipped" line.
 # Environment: DMAD_BUNDLE (default build-gpu/bundle), DMAD_BENCH_ARGS (extra benchmark options).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,8 +49,23 @@ EOF
   fi
   echo "cuBLAS from: ${cublas:-NOT FOUND}"
 fi
+# A bundle made against OpenCV with CUDA (DMAD_OPENCV_CUDA) loads cuDNN 9 through libopencv_dnn: from the bundle
+# if it carries it, else from Python's nvidia packages or PyTorch.
+cudnn=""
+if [ -f "$bundle/opencv-cuda.txt" ] && ! ls "$bundle/lib"/libcudnn.so.9 >/dev/null 2>&1; then
+  cudnn=$(python3 - <<'EOF' 2>/dev/null
+import glob, os, site, sys
+for r in site.getsitepackages() + [site.getusersitepackages()] + sys.path:
+    for pattern in ("nvidia/cudnn/lib/libcudnn.so.9", "nvidia/*/lib/libcudnn.so.9", "torch/lib/libcudnn.so.9"):
+        hits = glob.glob(os.path.join(r, pattern))
+        if hits:
+            print(os.path.dirname(os.path.realpath(hits[0]))); sys.exit(0)
+EOF
+)
+  echo "cuDNN from: ${cudnn:-NOT FOUND}"
+fi
 # Only for the bundled programs: Python (PyTorch) must keep the machine's own libstdc++ and friends.
-libpath="$bundle/lib${cublas:+:$cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+libpath="$bundle/lib${cublas:+:$cublas}${cudnn:+:$cudnn}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 bundled() { LD_LIBRARY_PATH="$libpath" "$@"; }
 if bundled ldd "$bundle/bin/opencv_test_dmad" "$bundle/bin/dmad_bench_gpu" | grep 'not found'; then
   echo "gpu-check: libraries missing (above)"
@@ -133,5 +150,57 @@ for r in bench:
             r["batch_sgemm_ms"], r["batch_ratio"], t.get("cdist_topk_ms", "-"),
             t.get("mm_min_ms", "-")))
 EOF
+
+# The backbone on cv::dnn's CUDA backend, when the bundle was made with DMAD_OPENCV_CUDA (OpenCV 4.10 with CUDA
+# and cuDNN, scripts/build-opencv-cuda.sh). Fails soft: a missing piece prints one "backbone:" line and does not
+# change the exit status. Images: 16 of the synthetic set (dmad_make_dataset, no data on the machine).
+echo "== backbone: cv::dnn CPU vs CUDA (dmad_extract, ms per image)"
+backbone_check() {
+  if [ ! -x "$bundle/bin/dmad_extract" ] || [ ! -f "$bundle/opencv-cuda.txt" ]; then
+    echo "backbone: skipped: the bundle has no OpenCV with CUDA (make it with DMAD_OPENCV_CUDA=<prefix> scripts/gpu-bundle.sh)"
+    return 0
+  fi
+  cat "$bundle/opencv-cuda.txt"
+  local model preset
+  model=$(sed -n 's/^model=//p' "$bundle/opencv-cuda.txt")
+  case "$model" in
+    nsfwjs_mobilenet_v2.onnx) preset=mobilenet_v2 ;;
+    nsfwjs_inception_v3.onnx) preset=inception_v3 ;;
+    mobilenetv2-12-int8.onnx) preset=mobilenetv2-int8
+      echo "backbone: note: int8 model: cv::dnn 4.10 runs quantized networks on the CPU only (CUDA timings are not meaningful)" ;;
+    *) echo "backbone: skipped: no preset for model '$model'"; return 0 ;;
+  esac
+  if ! ls "$bundle/lib"/libcudnn.so.9 >/dev/null 2>&1 && [ -z "$cudnn" ]; then
+    echo "backbone: skipped: cuDNN 9 (libcudnn.so.9) not found; rebuild the bundle with DMAD_BUNDLE_CUDNN=1"
+    return 0
+  fi
+  local path="$libpath" data="$logs/backbone-data" images
+  LD_LIBRARY_PATH="$path" timeout 120 "$bundle/bin/dmad_make_dataset" --out="$data" --classes=fabric \
+    --train=16 --test-good=1 --test-defect=1 >"$logs/backbone-data.log" 2>&1 \
+    || { echo "backbone: skipped: dmad_make_dataset failed: $(tail -n 1 "$logs/backbone-data.log")"; return 0; }
+  images=$(dirname "$(find "$data" -path '*train*' -name '*.png' | head -n 1)")
+  [ -d "$images" ] || { echo "backbone: skipped: no training images in $data"; return 0; }
+  local ms=() name backend target log
+  for name in cpu:opencv:cpu cuda:cuda:cuda cuda_fp16:cuda:cuda_fp16; do
+    IFS=: read -r name backend target <<<"$name"
+    log="$logs/backbone-$name.log"
+    LD_LIBRARY_PATH="$path" timeout 180 "$bundle/bin/dmad_extract" --input="$images" --backbone="$preset" \
+      --model="$bundle/models/$model" --batch=8 --warmup=1 --backend="$backend" --target="$target" >"$log" 2>&1
+    local rc=$?
+    local t
+    t=$(sed -n 's/^time *\([0-9.]*\) ms per image.*/\1/p' "$log")
+    if [ "$rc" -ne 0 ] || [ -z "$t" ]; then
+      echo "backbone: $name: failed (exit $rc): $(grep -m1 -E 'dmad_extract:|error|Error' "$log" || tail -n 1 "$log")"
+      t=-
+    fi
+    ms+=("$t")
+  done
+  grep -m1 -E '^(backbone|images|grid) ' "$logs/backbone-cpu.log" || true
+  echo "| backbone | images | CPU ms/image | CUDA ms/image | CUDA fp16 ms/image |"
+  echo "|---|---|---|---|---|"
+  echo "| $preset | $(ls "$images" | wc -l) | ${ms[0]} | ${ms[1]} | ${ms[2]} |"
+}
+backbone_check
+
 echo "gpu-check: tests exit $tests_status, benchmark exit $bench_status, $(( $(date +%s) - start )) s (logs: $logs)"
 [ "$tests_status" -eq 0 ] && [ "$bench_status" -eq 0 ]

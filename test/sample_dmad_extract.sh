@@ -19,4 +19,17 @@ err=$("$bin" --input=/nonexistent/folder --backbone=mobilenetv2-int8 --model="$m
 [ "$(wc -l <<<"$err")" -eq 1 ] || fail "expected one line on stderr, got: $err"
 err=$("$bin" --input="$images" --model=/nonexistent.onnx 2>&1 >/dev/null); rc=$?
 [ $rc -ne 0 ] && [ "$(wc -l <<<"$err")" -eq 1 ] || fail "missing model: rc=$rc stderr=$err"
+# --backend/--target: an unknown name is a usage error (2); the CUDA backend either runs (an OpenCV with CUDA and a
+# GPU) or is refused with one line naming it (1).
+"$bin" --input="$images" --model="$model" --backend=opencl >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "unknown --backend: exit $rc, expected 2"
+"$bin" --input="$images" --model="$model" --target=npu >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "unknown --target: exit $rc, expected 2"
+err=$("$bin" --input="$images" --backbone=mobilenetv2-int8 --model="$model" --threads=2 --backend=cuda --target=cuda \
+      2>&1 >/dev/null); rc=$?
+if [ $rc -ne 0 ]; then
+  [ $rc -eq 1 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q 'CUDA.*not available' <<<"$err" \
+    || fail "--backend=cuda refused unclearly: rc=$rc stderr=$err"
+  echo "cuda backend refused: $err"
+fi
 echo "PASS"

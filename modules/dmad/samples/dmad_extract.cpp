@@ -2,11 +2,16 @@
 //
 //   dmad_extract --input=<image or folder> [--backbone=mobilenet_v2] [--model=<network file>]
 //                [--size=256] [--batch=8] [--threads=<n>] [--out=<features.yml.gz>]
+//                [--backend=opencv|cuda] [--target=cpu|cuda|cuda_fp16] [--warmup=<n>]
+//
+// --backend=cuda needs an OpenCV built with CUDA and cuDNN (scripts/build-opencv-cuda.sh) and a GPU; without
+// them the extractor refuses the backend with a cv::Exception and this program exits with status 1.
 //
 // Backbones: FeatureExtractor::presetNames(), described in doc/backbones.md.
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/filesystem.hpp>
+#include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/dmad.hpp>
 
@@ -26,7 +31,19 @@ static const char* const keys =
     "{ size      | 256              | network input size (square) }"
     "{ batch     | 8                | images per forward pass }"
     "{ threads   | -1               | OpenCV threads (-1: OpenCV's default) }"
-    "{ out o     |                  | also write the features to this file (.yml.gz, .xml, ...) }";
+    "{ out o     |                  | also write the features to this file (.yml.gz, .xml, ...) }"
+    "{ backend   | opencv           | cv::dnn backend: opencv or cuda }"
+    "{ target    | cpu              | cv::dnn target: cpu, cuda or cuda_fp16 }"
+    "{ warmup    | 0                | untimed forward passes of the first batch before timing }";
+
+// -1 for a name that is not in the list.
+static int idOf(const String& name, const std::vector<std::pair<String, int>>& ids)
+{
+    for (const auto& p : ids)
+        if (p.first == name)
+            return p.second;
+    return -1;
+}
 
 int main(int argc, char** argv)
 {
@@ -43,9 +60,19 @@ int main(int argc, char** argv)
     const int size = parser.get<int>("size"), batch = parser.get<int>("batch");
     const int threads = parser.get<int>("threads");
     const String out = parser.get<String>("out");
+    const String backendName = parser.get<String>("backend"), targetName = parser.get<String>("target");
+    const int warmup = parser.get<int>("warmup");
     if (!parser.check())
     {
         parser.printErrors();
+        return 2;
+    }
+    const int backendId = idOf(backendName, {{"opencv", dnn::DNN_BACKEND_OPENCV}, {"cuda", dnn::DNN_BACKEND_CUDA}});
+    const int targetId = idOf(targetName, {{"cpu", dnn::DNN_TARGET_CPU}, {"cuda", dnn::DNN_TARGET_CUDA},
+                                           {"cuda_fp16", dnn::DNN_TARGET_CUDA_FP16}});
+    if (backendId < 0 || targetId < 0)
+    {
+        std::cerr << "dmad_extract: --backend takes opencv or cuda, --target cpu, cuda or cuda_fp16" << std::endl;
         return 2;
     }
     try
@@ -56,6 +83,9 @@ int main(int argc, char** argv)
         params.inputSize = Size(size, size);
         params.batchSize = batch;
         Ptr<dmad::FeatureExtractor> extractor = dmad::FeatureExtractor::create(params);
+        // Both throw a cv::Exception naming the backend or target when this OpenCV or machine lacks it.
+        extractor->setPreferableBackend(backendId);
+        extractor->setPreferableTarget(targetId);
 
         const std::vector<String> files = dmad_samples::imagesOf(input);
         std::vector<Mat> images;
@@ -74,6 +104,10 @@ int main(int argc, char** argv)
         Size grid;
         TickMeter tm;
         const size_t step = std::max(1, batch) * 4;
+        // Untimed passes first: the CUDA backend allocates and initialises cuDNN on the first forward pass.
+        for (int i = 0; i < warmup && !images.empty(); ++i)
+            extractor->extractBatch(std::vector<Mat>(images.begin(),
+                                                     images.begin() + std::min(images.size(), step)), part, grid);
         for (size_t first = 0; first < images.size(); first += step)
         {
             const size_t last = std::min(images.size(), first + step);
@@ -87,6 +121,7 @@ int main(int argc, char** argv)
         const double seconds = tm.getTimeSec();
         std::cout << "backbone     " << params.preset << " (" << params.model << "), input " << size << "x" << size
                   << ", threads " << getNumThreads() << "\n"
+                  << "dnn          backend " << backendName << ", target " << targetName << "\n"
                   << "images       " << images.size() << "\n"
                   << "grid         " << grid.width << "x" << grid.height << "\n"
                   << "features     " << features.rows << " x " << features.cols << " CV_32F\n"

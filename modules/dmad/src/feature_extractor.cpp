@@ -7,6 +7,7 @@
 #include "precomp.hpp"
 #include "persistence.hpp"
 
+#include <opencv2/core/cuda.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <cstdlib>
@@ -306,8 +307,13 @@ public:
                 available = available || pair.first == backendId;
             if (!available)
                 CV_Error(Error::StsNotImplemented,
-                         cv::format("dmad: %s is not available in this OpenCV build (OpenCV %s)",
+                         cv::format("dmad: %s is not available (OpenCV %s: built without it, or no usable device)",
                                     backendName(backendId).c_str(), CV_VERSION));
+            // OpenCV 4.10 built with CUDA lists the CUDA backend without a device, then runs on the CPU.
+            if (backendId == dnn::DNN_BACKEND_CUDA && cv::cuda::getCudaEnabledDeviceCount() < 1)
+                CV_Error(Error::StsNotImplemented,
+                         cv::format("dmad: DNN_BACKEND_CUDA is not available (OpenCV %s has CUDA, but no CUDA "
+                                    "device is usable)", CV_VERSION));
         }
         std::lock_guard<std::mutex> lock(netMutex_);
         net_.setPreferableBackend(backendId);

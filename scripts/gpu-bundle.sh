@@ -76,8 +76,6 @@ strip --strip-debug "$bundle/bin/"* "$bundle/lib/"* 2>/dev/null || true
 missing=$(ldd "${programs[@]}" | grep -c 'not found' || true)
 [ "$missing" -eq 0 ] || { ldd "${programs[@]}" | grep 'not found'; echo "gpu-bundle: libraries missing here"; exit 1; }
 
-count=$(ls "$bundle/lib" | wc -l)
-size=$(du -sm "$bundle" | cut -f1)
 if [ "${DMAD_BUNDLE_CUDNN:-0}" = 1 ] && [ -n "${DMAD_OPENCV_CUDA:-}" ]; then
   # libcudnn.so.9 loads its engine libraries with dlopen: ldd does not list them.
   cudnn_dir=$(dirname "$(ldd "$build/bin/dmad_extract" | awk '/libcudnn\.so/ {print $3}')")

@@ -36,6 +36,39 @@ struct KnnData
     static int queryRowSource(int i, int N) { return (i * 290 + 5) % N; }
 };
 
+/** Bank and queries all within N(0, 0.05^2) of one point with |x|^2 about 88,000 (D = 1536): large
+    norms, small distances, where |q|^2 - 2 q.m + |m|^2 loses digits. */
+inline void nearDuplicates(int N, int Q, int D, uint64 seed, Mat& bank, Mat& queries)
+{
+    RNG rng(seed);
+    Mat base(1, D, CV_32F), noise(1, D, CV_32F);
+    bank.create(N, D, CV_32F);
+    queries.create(Q, D, CV_32F);
+    rng.fill(base, RNG::UNIFORM, 5, 10);
+    for (int j = 0; j < N; j++)
+    {
+        rng.fill(noise, RNG::NORMAL, 0, 0.05);
+        bank.row(j) = base + noise;
+    }
+    for (int i = 0; i < Q; i++)
+    {
+        rng.fill(noise, RNG::NORMAL, 0, 0.05);
+        queries.row(i) = base + noise;
+    }
+}
+
+/** The search of the 20 x 3 bank whose entries all belong to image 7, with queries excluding image 7
+    and nothing: the first query has no neighbour (-1 at FLT_MAX), the second has k. */
+inline void expectEverythingExcludedForFirstQuery(const Mat& d, const Mat& idx, int k)
+{
+    for (int r = 0; r < k; r++)
+    {
+        EXPECT_EQ(-1, idx.at<int>(0, r));
+        EXPECT_EQ(FLT_MAX, d.at<float>(0, r));
+        EXPECT_GE(idx.at<int>(1, r), 0);
+    }
+}
+
 } // namespace opencv_test
 
 #endif // OPENCV_DMAD_TEST_KNN_DATA_HPP

@@ -145,19 +145,8 @@ TEST(DMAD_MemoryBank, few_queries_large_bank_matches_brute_force)
 TEST(DMAD_MemoryBank, near_duplicates_in_high_dimension)
 {
     const int N = 2000, D = 1536, Q = 40, k = 5;
-    RNG rng(5);
-    Mat base(1, D, CV_32F), bank(N, D, CV_32F), queries(Q, D, CV_32F), noise(1, D, CV_32F);
-    rng.fill(base, RNG::UNIFORM, 5, 10);  // |x|^2 about 88,000
-    for (int j = 0; j < N; j++)
-    {
-        rng.fill(noise, RNG::NORMAL, 0, 0.05);
-        bank.row(j) = base + noise;
-    }
-    for (int i = 0; i < Q; i++)
-    {
-        rng.fill(noise, RNG::NORMAL, 0, 0.05);
-        queries.row(i) = base + noise;
-    }
+    Mat bank, queries;
+    nearDuplicates(N, Q, D, 5, bank, queries);
     Ptr<MemoryBank> mb = MemoryBank::create();
     mb->add(bank);
     Mat d, idx, refD, refIdx;
@@ -180,12 +169,7 @@ TEST(DMAD_MemoryBank, excluding_everything_leaves_no_neighbours)
         mb->add(bank, ids);
         Mat d, idx;
         mb->search(queries, 3, d, idx, exclude);
-        for (int r = 0; r < 3; r++)
-        {
-            EXPECT_EQ(-1, idx.at<int>(0, r));
-            EXPECT_EQ(FLT_MAX, d.at<float>(0, r));
-            EXPECT_GE(idx.at<int>(1, r), 0);
-        }
+        expectEverythingExcludedForFirstQuery(d, idx, 3);
     }
 }
 

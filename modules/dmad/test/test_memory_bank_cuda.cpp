@@ -159,19 +159,8 @@ TEST(DMAD_MemoryBankCuda, near_duplicates_in_high_dimension)
     const int N = 2000, D = 1536, Q = 40, k = 5;
     Ptr<MemoryBank> mb = MemoryBank::create();
     DMAD_REQUIRE_CUDA(mb);
-    RNG rng(5);
-    Mat base(1, D, CV_32F), bank(N, D, CV_32F), queries(Q, D, CV_32F), noise(1, D, CV_32F);
-    rng.fill(base, RNG::UNIFORM, 5, 10);  // |x|^2 about 88,000
-    for (int j = 0; j < N; j++)
-    {
-        rng.fill(noise, RNG::NORMAL, 0, 0.05);
-        bank.row(j) = base + noise;
-    }
-    for (int i = 0; i < Q; i++)
-    {
-        rng.fill(noise, RNG::NORMAL, 0, 0.05);
-        queries.row(i) = base + noise;
-    }
+    Mat bank, queries;
+    nearDuplicates(N, Q, D, 5, bank, queries);
     mb->add(bank);
     Mat d, idx, refD, refIdx;
     mb->search(queries, k, d, idx);
@@ -216,12 +205,7 @@ TEST(DMAD_MemoryBankCuda, excluding_everything_leaves_no_neighbours)
     mb->add(bank, ids);
     Mat d, idx;
     mb->search(queries, 3, d, idx, exclude);
-    for (int r = 0; r < 3; r++)
-    {
-        EXPECT_EQ(-1, idx.at<int>(0, r));
-        EXPECT_EQ(FLT_MAX, d.at<float>(0, r));
-        EXPECT_GE(idx.at<int>(1, r), 0);
-    }
+    expectEverythingExcludedForFirstQuery(d, idx, 3);
 }
 
 TEST(DMAD_MemoryBankCuda, bad_queries_raise_the_cpu_errors)

@@ -48,21 +48,10 @@ mkdir -p "$work/logs"
 work=$(cd "$work" && pwd)
 prefix=${DMAD_OCV_CUDA_PREFIX:-$work/install}
 logs=$work/logs
-exec 9>"$work/.lock"
-flock -n 9 || { echo "waiting for another run on $work"; flock 9; }
+. "$repo/scripts/lib/opencv-source.sh"
+lock_work_folder "$work"
 
 t_script=$(date +%s)
-declare -a phase_names=() phase_secs=()
-phase_start() { phase=$1; t_phase=$(date +%s); echo "== $phase"; }
-phase_end() {
-  local s=$(( $(date +%s) - t_phase ))
-  phase_names+=("$phase"); phase_secs+=("$s")
-  printf '== %s: %d s\n' "$phase" "$s"
-}
-summary() {
-  local i
-  for i in "${!phase_names[@]}"; do printf '   %-10s %6d s\n' "${phase_names[$i]}" "${phase_secs[$i]}"; done
-}
 fail() {
   echo "build-opencv-cuda: $*" >&2
   summary
@@ -79,23 +68,12 @@ stop_after() {
   fi
 }
 
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-
 # ---------------------------------------------------------------------------------------------------------------
 phase_start download
 [ -x "$cuda/bin/nvcc" ] || fail "no nvcc in $cuda/bin (set CUDA_HOME)"
 [ -f "$cuda/include/cudnn_version.h" ] || fail "no cuDNN headers in $cuda/include"
 packages=(build-essential cmake xz-utils ccache libprotobuf-dev protobuf-compiler zlib1g-dev libpng-dev libjpeg-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    >"$logs/apt-install.log" 2>&1 || fail "apt-get install failed, see $logs/apt-install.log"
-fi
+install_missing_packages "${packages[@]}"
 dl=$work/src/download
 mkdir -p "$dl"
 orig=$(ls "$dl"/opencv_*+dfsg.orig.tar.xz 2>/dev/null | head -n1 || true)
@@ -104,25 +82,7 @@ if [ -n "$orig" ] && [ -n "$contrib" ]; then
   echo "cached: $(basename "$orig") $(basename "$contrib")"
 else
   suite=${DMAD_DEBIAN_SUITE:-trixie}
-  mirror=${DMAD_DEBIAN_MIRROR:-}
-  if [ -z "$mirror" ]; then
-    # The first Debian (non-security) URI of the system's apt sources: deb822 *.sources or one-line *.list.
-    mirror=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1)=="uris:" {print $2}'
-                cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-                  | awk '$1=="deb" || $1=="deb-src" {for (i=2;i<=NF;i++) if ($i ~ /:\/\//) {print $i; break}}'
-              } | grep -i 'debian' | grep -vi 'security' | head -n1 || true)
-  fi
-  [ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list{,.d}; set DMAD_DEBIAN_MIRROR"
-  echo "source package from $mirror $suite"
-  aptdir=$work/apt
-  mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
-  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  opts=""; [ -f "$keyring" ] && opts="[signed-by=$keyring] "
-  echo "deb-src ${opts}$mirror $suite main" >"$aptdir/src.list"
-  apt_private=(-o "Dir::Etc::SourceList=$aptdir/src.list" -o Dir::Etc::SourceParts=/dev/null
-               -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache")
-  apt-get "${apt_private[@]}" -qq update >"$logs/apt-update.log" 2>&1 \
-    || fail "private apt-get update failed, see $logs/apt-update.log"
+  private_apt_update "$work/apt" "$suite"
   # apt-get source exits non-zero when one file fails (the .dsc may be missing from a mirror): judge by the
   # two tarballs this script needs.
   (cd "$dl" && apt-get "${apt_private[@]}" source --download-only opencv) >"$logs/apt-source.log" 2>&1 || true

@@ -25,22 +25,10 @@ jobs=${DMAD_CONTRIB_JOBS:-2}
 mkdir -p "$work/logs"
 work=$(cd "$work" && pwd)
 logs=$work/logs
-# One run at a time per work folder (two checkouts sharing it would fight over the build tree).
-exec 9>"$work/.lock"
-flock -n 9 || { echo "waiting for another run on $work"; flock 9; }
+. "$repo/scripts/lib/opencv-source.sh"
+lock_work_folder "$work"
 
 t_script=$(date +%s)
-declare -a phase_names=() phase_secs=()
-phase_start() { phase=$1; t_phase=$(date +%s); echo "== $phase"; }
-phase_end() {
-  local s=$(( $(date +%s) - t_phase ))
-  phase_names+=("$phase"); phase_secs+=("$s")
-  printf '== %s: %d s\n' "$phase" "$s"
-}
-summary() {
-  local i
-  for i in "${!phase_names[@]}"; do printf '   %-10s %6d s\n' "${phase_names[$i]}" "${phase_secs[$i]}"; done
-}
 fail() {
   echo "check-contrib-build: $*" >&2
   summary
@@ -49,8 +37,6 @@ fail() {
 }
 trap 'fail "unexpected error (exit $?) at line $LINENO"' ERR
 
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-
 # ---------------------------------------------------------------------------------------------------------------
 phase_start download
 # Build dependencies: OpenCV's (the +dfsg tarball has no 3rdparty/, so protobuf etc. come from Debian) and the
@@ -58,16 +44,7 @@ phase_start download
 packages=(build-essential cmake dpkg-dev xz-utils ccache
           libprotobuf-dev protobuf-compiler zlib1g-dev libpng-dev libjpeg-dev
           libeigen3-dev libnanoflann-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    >"$logs/apt-install.log" 2>&1 || fail "apt-get install failed, see $logs/apt-install.log"
-fi
+install_missing_packages "${packages[@]}"
 
 srcroot=$work/src
 if [ -f "$srcroot/.unpacked" ]; then
@@ -76,26 +53,8 @@ if [ -f "$srcroot/.unpacked" ]; then
 else
   . /etc/os-release
   suite=${DMAD_DEBIAN_SUITE:-${VERSION_CODENAME:-bookworm}}
-  mirror=${DMAD_DEBIAN_MIRROR:-}
-  if [ -z "$mirror" ]; then
-    # The first Debian (non-security) URI of the system's apt sources: deb822 *.sources or one-line *.list.
-    mirror=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1)=="uris:" {print $2}'
-                cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-                  | awk '$1=="deb" || $1=="deb-src" {for (i=2;i<=NF;i++) if ($i ~ /:\/\//) {print $i; break}}'
-              } | grep -i 'debian' | grep -vi 'security' | head -n1 || true)
-  fi
-  [ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list{,.d}; set DMAD_DEBIAN_MIRROR"
-  echo "source package from $mirror $suite"
-  aptdir=$work/apt
-  mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$srcroot/download"
-  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  opts=""; [ -f "$keyring" ] && opts="[signed-by=$keyring] "
-  echo "deb-src ${opts}$mirror $suite main" >"$aptdir/src.list"
-  # Private source list, lists and caches: the system's apt state is neither read for sources nor written.
-  apt_private=(-o "Dir::Etc::SourceList=$aptdir/src.list" -o Dir::Etc::SourceParts=/dev/null
-               -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache")
-  apt-get "${apt_private[@]}" -qq update >"$logs/apt-update.log" 2>&1 \
-    || fail "private apt-get update failed, see $logs/apt-update.log"
+  mkdir -p "$srcroot/download"
+  private_apt_update "$work/apt" "$suite"
   (cd "$srcroot/download" && apt-get "${apt_private[@]}" source --download-only opencv) \
     >"$logs/apt-source.log" 2>&1 || fail "apt-get source failed, see $logs/apt-source.log"
   dsc=$(ls -t "$srcroot"/download/opencv_*.dsc | head -n1)

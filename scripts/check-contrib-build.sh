@@ -4,8 +4,8 @@
 #   1. download  OpenCV's source from Debian's source package (a private apt configuration; the system's apt
 #                sources are left untouched) and unpack it once;
 #   2. configure core, imgproc, imgcodecs, dnn, ts and dmad with -DOPENCV_EXTRA_MODULES_PATH=<repo>/modules;
-#   3. build     opencv_dmad and opencv_test_dmad only (under nice, with ccache);
-#   4. test      bin/opencv_test_dmad.
+#   3. build     opencv_dmad, opencv_dmad_eval and their tests only (under nice, with ccache);
+#   4. test      bin/opencv_test_dmad_eval, then bin/opencv_test_dmad.
 # Everything lives in a work folder outside the repository, reused by reruns (download, build tree, ccache).
 #
 # Environment:
@@ -88,7 +88,7 @@ cmake_args=(
   -S "$src" -B "$build" "${generator[@]}"
   -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DENABLE_CCACHE=OFF
-  -DBUILD_LIST=core,imgproc,imgcodecs,dnn,ts,dmad
+  -DBUILD_LIST=core,imgproc,imgcodecs,dnn,ts,dmad_eval,dmad
   "-DOPENCV_EXTRA_MODULES_PATH=$repo/modules"
   -DBUILD_TESTS=ON -DBUILD_PERF_TESTS=ON -DBUILD_EXAMPLES=OFF -DBUILD_opencv_apps=OFF -DBUILD_DOCS=OFF
   -DWITH_QUIRC=OFF -DWITH_CAROTENE=OFF -DWITH_IPP=OFF -DWITH_ADE=OFF -DWITH_ITT=OFF -DWITH_OPENCL=OFF
@@ -101,9 +101,9 @@ cmake "${cmake_args[@]}" >"$logs/configure.log" 2>&1 || {
   grep -n -A8 'CMake Error' "$logs/configure.log" | head -n 60 >&2 || tail -n 40 "$logs/configure.log" >&2
   fail "configure failed, see $logs/configure.log"
 }
-grep -q 'To be built:.*dmad' "$logs/configure.log" || {
+grep -q 'To be built:.*dmad' "$logs/configure.log" && grep -q 'To be built:.*dmad_eval' "$logs/configure.log" || {
   grep -n -B2 -A6 'dmad' "$logs/configure.log" | head -n 40 >&2
-  fail "dmad is not among the modules to be built, see $logs/configure.log"
+  fail "dmad or dmad_eval is not among the modules to be built, see $logs/configure.log"
 }
 grep -E '^--\s+(To be built|Disabled|Unavailable):' "$logs/configure.log" || true
 phase_end
@@ -112,7 +112,7 @@ phase_end
 phase_start build
 echo "nice -n 10, $jobs jobs, ccache in $CCACHE_DIR; log: $logs/build.log"
 ccache -z >/dev/null 2>&1 || true
-build_cmd=(nice -n 10 cmake --build "$build" --target opencv_dmad opencv_test_dmad opencv_perf_dmad -j "$jobs")
+build_cmd=(nice -n 10 cmake --build "$build" --target opencv_dmad opencv_dmad_eval opencv_test_dmad opencv_test_dmad_eval opencv_perf_dmad -j "$jobs")
 rc=0
 if [ "${VERBOSE:-0}" = 1 ]; then
   "${build_cmd[@]}" 2>&1 | tee "$logs/build.log" || rc=$?   # pipefail: the build's status
@@ -135,6 +135,8 @@ export DMAD_SHARED_PATH=${DMAD_SHARED_PATH:-}
 # OPENCV_TEST_DATA_PATH (opencv_extra) is read by cvtest::findDataFile only, which dmad's tests never call.
 echo "DMAD_SHARED_PATH=${DMAD_SHARED_PATH:-<unset: tests needing shared data skip>}"
 rc=0
+(cd "$build" && ./bin/opencv_test_dmad_eval) 2>&1 | tee "$logs/test-eval.log" || rc=$?
+[ "$rc" -eq 0 ] || fail "opencv_test_dmad_eval exited with $rc, see $logs/test-eval.log"
 (cd "$build" && ./bin/opencv_test_dmad "$@") 2>&1 | tee "$logs/test.log" || rc=$?   # pipefail: the tests' status
 [ "$rc" -eq 0 ] || fail "opencv_test_dmad exited with $rc, see $logs/test.log"
 # In-tree a skipped test (cvtest::SkipTestException) is reported OK by gtest and counted in "[ SKIPSTAT ] N tests
@@ -160,5 +162,5 @@ phase_end
 
 trap - ERR
 summary
-echo "VERDICT: PASS: dmad built in-tree with OpenCV $ocv_version; opencv_test_dmad: $ran tests, none failed," \
+echo "VERDICT: PASS: dmad and dmad_eval built in-tree with OpenCV $ocv_version; opencv_test_dmad: $ran tests, none failed," \
      "${skipped:-0} of them skipped; $(( $(date +%s) - t_script )) s in all"

@@ -1,6 +1,6 @@
-# The CUDA bank search (src/cuda/knn_search_cuda.cu) of the standalone build.
+# The CUDA bank search (src/bank/cuda/knn_search_cuda.cu) of the standalone build.
 #   DMAD_WITH_CUDA = AUTO (default): built when CMake finds nvcc and cuBLAS; ON: required;
-#   OFF: not built (src/cuda/knn_search_cuda_stub.cpp reports "built without CUDA" at run time).
+#   OFF: not built (src/bank/cuda/knn_search_cuda_stub.cpp reports "built without CUDA" at run time).
 # Sets DMAD_HAVE_CUDA. A macro, because enable_language() must run at file scope; call it from the
 # top-level CMakeLists so that the CUDA:: targets are seen by every directory (bench/ links cuBLAS).
 include_guard(GLOBAL)
@@ -50,15 +50,15 @@ endmacro()
 
 # The module's CUDA settings: the .cu file and the cuBLAS loader replace the stub. The CUDA runtime
 # is linked statically with its symbols kept local (a program may bring its own runtime), and
-# cuBLAS is loaded with dlopen on first use (src/cuda/cublas_loader.cpp): linked, it would map
+# cuBLAS is loaded with dlopen on first use (src/bank/cuda/cublas_loader.cpp): linked, it would map
 # libcublasLt (540 MB) into every process that loads opencv_dmad, about 0.5 s per start here.
 function(dmad_add_cuda_search target)
-  target_sources(${target} PRIVATE "${DMAD_MODULE_DIR}/src/cuda/cublas_loader.cpp")
+  target_sources(${target} PRIVATE "${DMAD_MODULE_DIR}/src/bank/cuda/cublas_loader.cpp")
   target_include_directories(${target} SYSTEM PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
   target_link_libraries(${target} PRIVATE CUDA::cudart_static ${CMAKE_DL_LIBS})
   target_link_options(${target} PRIVATE "LINKER:--exclude-libs,libcudart_static.a")
-  set_source_files_properties("${DMAD_MODULE_DIR}/src/cuda/knn_search_cuda.cu"
-    "${DMAD_MODULE_DIR}/src/cuda/cublas_loader.cpp" PROPERTIES
+  set_source_files_properties("${DMAD_MODULE_DIR}/src/bank/cuda/knn_search_cuda.cu"
+    "${DMAD_MODULE_DIR}/src/bank/cuda/cublas_loader.cpp" PROPERTIES
     COMPILE_DEFINITIONS DMAD_BUILD_CUDA_SEARCH)
   set_target_properties(${target} PROPERTIES CUDA_VISIBILITY_PRESET hidden)
 endfunction()

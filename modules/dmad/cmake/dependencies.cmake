@@ -1,6 +1,6 @@
 # Third-party dependencies shared by both builds. All come from Debian packages:
 # libeigen3-dev (header-only linear algebra), libnanoflann-dev (header-only KD-tree) and zlib1g-dev
-# (the checksum of saved files and reading them back through gzip, src/persistence.cpp).
+# (the checksum of saved files and reading them back through gzip, src/io/persistence.cpp).
 include_guard(GLOBAL)
 include(CheckCXXCompilerFlag)
 
@@ -24,7 +24,7 @@ function(dmad_use_dependencies target)
   dmad_set_kernel_flags("${_target_dir}")
 endfunction()
 
-# The k-NN and coreset kernels are compiled three times (src/simd_kernels*.cpp) and chosen at run
+# The k-NN and coreset kernels are compiled three times (src/bank/simd_kernels*.cpp) and chosen at run
 # time, so one binary runs everywhere and still uses AVX-512 where the CPU has it. Source
 # properties are per directory: dmad_use_dependencies calls this from modules/dmad, where both
 # builds create the library.
@@ -42,11 +42,11 @@ function(dmad_set_kernel_flags module_dir)
   check_cxx_compiler_flag("${_avx2_str}" DMAD_COMPILER_HAS_AVX2)
   check_cxx_compiler_flag("${_avx512_str}" DMAD_COMPILER_HAS_AVX512)
   if(DMAD_COMPILER_HAS_AVX2)
-    set_source_files_properties("${module_dir}/src/simd_kernels_avx2.cpp" PROPERTIES
+    set_source_files_properties("${module_dir}/src/bank/simd_kernels_avx2.cpp" PROPERTIES
       COMPILE_OPTIONS "${_avx2}" COMPILE_DEFINITIONS DMAD_HAVE_AVX2)
   endif()
   if(DMAD_COMPILER_HAS_AVX512)
-    set_source_files_properties("${module_dir}/src/simd_kernels_avx512.cpp" PROPERTIES
+    set_source_files_properties("${module_dir}/src/bank/simd_kernels_avx512.cpp" PROPERTIES
       COMPILE_OPTIONS "${_avx512};${_avx512_warnings}" COMPILE_DEFINITIONS DMAD_HAVE_AVX512)
   endif()
 endfunction()

@@ -7,6 +7,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/dmad.hpp>
+#include <opencv2/dmad_eval.hpp>
 
 #include <iostream>
 #include <sstream>

@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
+#include <opencv2/dmad_eval.hpp>
 
 #include "sample_utils.hpp"
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 //! [include]
 #include <opencv2/dmad.hpp>
+#include <opencv2/dmad_eval.hpp>
 //! [include]
 
 #include "sample_utils.hpp"

@@ -7,6 +7,7 @@
 #include <opencv2/core/utils/filesystem.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
+#include <opencv2/dmad_eval.hpp>
 
 #include <cstdio>
 #ifdef _WIN32

@@ -6,12 +6,12 @@
 // patch scores -> anomaly map. This file wires the parts together; each part lives in its own file.
 
 #include "precomp.hpp"
-#include "anomaly_map.hpp"
-#include "model_persistence.hpp"
-#include "network_access.hpp"
-#include "persistence.hpp"
-#include "progress.hpp"
-#include "score_trainer.hpp"
+#include "scoring/anomaly_map.hpp"
+#include "io/model_persistence.hpp"
+#include "nn/network_access.hpp"
+#include "io/persistence.hpp"
+#include "io/progress.hpp"
+#include "train/score_trainer.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 

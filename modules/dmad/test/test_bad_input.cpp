@@ -10,28 +10,9 @@
 #include "test_precomp.hpp"
 #include "test_tiny_model.hpp"
 
-#include <functional>
 #include <limits>
 
 namespace opencv_test { namespace {
-
-struct BadInput
-{
-    const char* name;              //!< what is wrong
-    std::function<void()> call;    //!< must throw
-    std::string fragment;          //!< part of the message
-};
-
-int runTable(const char* table, const std::vector<BadInput>& rows)
-{
-    for (const BadInput& row : rows)
-    {
-        SCOPED_TRACE(std::string(table) + ": " + row.name);
-        EXPECT_CV_ERROR(row.call(), row.fragment);
-    }
-    std::cout << "[ TABLE    ] " << table << ": " << rows.size() << " bad inputs" << std::endl;
-    return (int)rows.size();
-}
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
@@ -176,7 +157,7 @@ TEST(DMAD_BadInput, feature_extractor)
                                                              Scalar(0)) }, f, grid, 2, 8, 8); },
           "odd" },
     };
-    runTable("FeatureExtractor", rows);
+    runBadInputTable("FeatureExtractor", rows);
 }
 
 //! Any image of 1x1 pixels or more is resized to the input size: tiny images work.
@@ -271,7 +252,7 @@ TEST(DMAD_BadInput, memory_bank)
           [&] { CoresetParams p; p.startPoints = 0; selectCoreset(features, 2, p); },
           "startPoints (0)" },
     };
-    runTable("MemoryBank and selectCoreset", rows);
+    runBadInputTable("MemoryBank and selectCoreset", rows);
 }
 
 //! Documented behaviours of banks at their limits.
@@ -354,7 +335,7 @@ TEST(DMAD_BadInput, dual_memory_bank)
           "single-channel 8U, 16U or 32F" },
         { "empty grid", [&] { maskedPatchIndices(mask, Size(0, 4)); }, "invalid patch grid" },
     };
-    runTable("DualMemoryBank and maskedPatchIndices", rows);
+    runBadInputTable("DualMemoryBank and maskedPatchIndices", rows);
 }
 
 //! A mask without defect pixels selects no cell; a mask of another size than the grid is scaled.
@@ -419,7 +400,7 @@ TEST(DMAD_BadInput, knowledge_enhancement_and_scoring_head)
         { "missing file", [&] { ScoringHead::load("/nonexistent/head.yml"); },
           "cannot open '/nonexistent/head.yml'" },
     };
-    runTable("KnowledgeEnhancement and ScoringHead", rows);
+    runBadInputTable("KnowledgeEnhancement and ScoringHead", rows);
 }
 
 TEST(DMAD_BadInput, dmad)
@@ -518,7 +499,7 @@ TEST(DMAD_BadInput, dmad)
         { "missing model file", [&] { DMAD::load("/nonexistent/model.yml.gz"); },
           "cannot open '/nonexistent/model.yml.gz'" },
     };
-    runTable("DMAD", rows);
+    runBadInputTable("DMAD", rows);
 }
 
 //! Images of any size and supported type score; the map has the image's size.
@@ -539,43 +520,10 @@ TEST(DMAD_BadInput, dmad_scores_tiny_and_large_images)
     }
 }
 
-TEST(DMAD_BadInput, metrics_datasets_and_synthesis)
+TEST(DMAD_BadInput, anomaly_synthesis)
 {
-    const std::vector<double> s2 = { 0.1, 0.2 };
-    const std::vector<int> l2 = { 0, 1 };
-    const std::vector<Mat> maps = { Mat(4, 4, CV_32F, Scalar(0)) };
-    double a = 0, b = 0, c = 0;
     Mat out, mask;
-    DatasetSplit split;
-    std::vector<DatasetSample> taken;
     const std::vector<BadInput> rows = {
-        { "NaN score", [&] { rocAUC(std::vector<double>{ 0.1, (double)kNaN }, l2); }, "NaN" },
-        { "scores and labels of other lengths", [&] { rocAUC(s2, std::vector<int>{ 0 }); },
-          "2 scores but 1 labels" },
-        { "NaN score for AP", [&] { averagePrecision(std::vector<double>{ (double)kNaN, 1 }, l2); },
-          "NaN" },
-        { "F1 of other lengths", [&] { maxF1Score(s2, std::vector<int>{ 0, 1, 1 }); },
-          "2 scores but 3 labels" },
-        { "mask of another size than its map",
-          [&] { pixelMetrics(maps, std::vector<Mat>{ Mat(4, 5, CV_8U, Scalar(0)) }, a, b, c); },
-          "mask 0" },
-        { "maps without masks", [&] { pixelMetrics(maps, std::vector<Mat>(), a, b, c); },
-          "1 anomaly maps but 0 masks" },
-        { "maxFPR 0", [&] { auPRO(maps, std::vector<Mat>{ Mat() }, 0.0); }, "maxFPR" },
-        { "NaN in a map", [&] { auPRO(std::vector<Mat>{ withValue(maps[0], 2, 3, kNaN) },
-                                      std::vector<Mat>{ Mat() }); },
-          "NaN at (3, 2)" },
-        { "missing dataset folder", [&] { readMVTecDataset("/nonexistent/mvtec"); },
-          "/nonexistent/mvtec" },
-        { "missing VisA split", [&] { readVisADataset("/nonexistent/visa"); },
-          "/nonexistent/visa" },
-        { "missing folder of good images", [&] { readFolderDataset("/nonexistent/good", ""); },
-          "/nonexistent/good" },
-        { "missing mask file", [&] { readMask("/nonexistent/mask.png", Size(4, 4), out); },
-          "/nonexistent/mask.png" },
-        { "mask without path or size", [&] { readMask(String(), Size(), out); }, "needs a size" },
-        { "negative anomaly count", [&] { takeAnnotatedAnomalies(split, -1, 0, taken); },
-          "must not be negative" },
         { "huge Perlin noise",
           [&] { RNG rng; perlinNoise(Size(1 << 15, 1 << 14), Size(2, 2), rng, out); },
           "perlinNoise size 32768x16384 exceeds 2^28 pixels" },
@@ -591,16 +539,11 @@ TEST(DMAD_BadInput, metrics_datasets_and_synthesis)
           "8x8" },
         { "pseudo anomaly of an empty image",
           [&] { synthesizeAnomaly(Mat(), Mat(), out, mask, 1); }, "the normal image is empty" },
-        { "synthetic sample of 16 px",
-          [&] { renderSyntheticSample("pill", "good", 1, 0, 16, out, mask); }, "32..2048" },
-        { "unknown synthetic class",
-          [&] { renderSyntheticSample("bottle", "good", 1, 0, 64, out, mask); },
-          "unknown synthetic class 'bottle'" },
         { "missing texture folder",
           [&] { std::vector<Mat> t; loadTextures("/nonexistent/dtd", t); },
           "does not exist" },
     };
-    runTable("metrics, datasets and synthesis", rows);
+    runBadInputTable("anomaly synthesis", rows);
 }
 
 }} // namespace

@@ -3,7 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "test_precomp.hpp"
-#include "../src/coreset.hpp"
+#include "../src/bank/coreset.hpp"
 
 #include <algorithm>
 #include <mutex>

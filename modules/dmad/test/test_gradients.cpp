@@ -6,10 +6,10 @@
 
 #include "test_precomp.hpp"
 
-#include "../src/enhancement_network.hpp"
-#include "../src/nn_layers.hpp"
-#include "../src/hinge_loss.hpp"
-#include "../src/scoring_network.hpp"
+#include "../src/enhancement/enhancement_network.hpp"
+#include "../src/nn/nn_layers.hpp"
+#include "../src/train/hinge_loss.hpp"
+#include "../src/scoring/scoring_network.hpp"
 
 #include <functional>
 

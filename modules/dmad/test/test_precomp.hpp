@@ -5,113 +5,14 @@
 #ifndef OPENCV_DMAD_TEST_PRECOMP_HPP
 #define OPENCV_DMAD_TEST_PRECOMP_HPP
 
-#ifdef DMAD_STANDALONE
-#include <gtest/gtest.h>
-#else
-#include "opencv2/ts.hpp"
-#endif
-
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/filesystem.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
+#include "test_common.hpp"
 
 #include "opencv2/dmad.hpp"
-
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
-#include <string>
-#include <vector>
+// the tests render their images and score them with the evaluation tooling
+#include "opencv2/dmad_eval.hpp"
 
 namespace opencv_test {
-using namespace cv;
 using namespace cv::dmad;
-
-/** Absolute path of a file under the shared data folder (`../shared` beside the repository, or
-    $DMAD_SHARED_PATH), or an empty string when it is absent. */
-inline std::string sharedFile(const std::string& relative)
-{
-    const char* env = std::getenv("DMAD_SHARED_PATH");
-#ifdef DMAD_SHARED_DIR
-    const std::string root = env && *env ? std::string(env) : std::string(DMAD_SHARED_DIR);
-#else
-    const std::string root = env && *env ? std::string(env) : std::string();
-#endif
-    if (root.empty())
-        return std::string();
-    const std::string path = root + "/" + relative;
-    std::ifstream probe(path.c_str());
-    return probe.good() || cv::utils::fs::isDirectory(path) ? path : std::string();
-}
-
-/** Skips the current test; `message` is a `<<` chain (`"needs " << file`). The googletest bundled in
-    OpenCV's ts module (4.6) has no GTEST_SKIP: there a test skips by throwing
-    cvtest::SkipTestException, which its TEST wrapper reports as "[     SKIP ]" and counts in the closing
-    "[ SKIPSTAT ]" line (the test itself is then reported OK, never failed). */
-#ifdef DMAD_STANDALONE
-#define DMAD_SKIP_TEST(message) GTEST_SKIP() << message
-#else
-#define DMAD_SKIP_TEST(message)                                                                     \
-    do {                                                                                            \
-        std::ostringstream dmad_skip_message_;                                                      \
-        dmad_skip_message_ << message;                                                              \
-        throw ::cvtest::SkipTestException(dmad_skip_message_.str());                                \
-    } while (0)
-#endif
-
-//! Skips the current test, with the reason, when a shared file is absent.
-#define DMAD_REQUIRE_SHARED(var, relative)                                                          \
-    const std::string var = ::opencv_test::sharedFile(relative);                                    \
-    if (var.empty())                                                                                \
-        DMAD_SKIP_TEST("needs ../shared/" << (relative)                                             \
-                       << " (set DMAD_SHARED_PATH to the shared folder to run this test)")
-
-//! A path for a temporary file that is removed when the guard goes out of scope.
-struct TempFile
-{
-    explicit TempFile(const std::string& suffix) : path(cv::tempfile(suffix.c_str())) {}
-    ~TempFile() { std::remove(path.c_str()); }
-    std::string path;
-};
-
-//! A temporary folder, removed with its content when the guard goes out of scope.
-struct TempDir
-{
-    TempDir() : path(cv::tempfile("_dmad"))
-    {
-        if (!cv::utils::fs::createDirectories(path))
-            throw std::runtime_error("cannot create temporary folder " + path);
-    }
-    ~TempDir() { cv::utils::fs::remove_all(path); }
-    std::string path;
-};
-
-/** Path of a file of the module's own test data (modules/dmad/test/data), which is part of the
-    repository: tests that need it fail, not skip, when it is missing. */
-inline std::string testDataFile(const std::string& relative)
-{
-#ifdef DMAD_TEST_DATA_DIR
-    return std::string(DMAD_TEST_DATA_DIR) + "/" + relative;
-#else
-    return relative;
-#endif
-}
-
-//! Asserts that `statement` throws a cv::Exception whose message contains `fragment`.
-#define EXPECT_CV_ERROR(statement, fragment)                                                        \
-    do {                                                                                            \
-        bool thrown_ = false;                                                                       \
-        try { statement; }                                                                          \
-        catch (const cv::Exception& e_) {                                                           \
-            thrown_ = true;                                                                         \
-            EXPECT_NE(std::string(e_.what()).find(fragment), std::string::npos)                    \
-                << "message was: " << e_.what();                                                    \
-        }                                                                                           \
-        EXPECT_TRUE(thrown_) << "expected a cv::Exception containing '" << (fragment) << "'";      \
-    } while (0)
-
 } // namespace opencv_test
 
 #endif // OPENCV_DMAD_TEST_PRECOMP_HPP

@@ -4,7 +4,7 @@
 
 #include "test_precomp.hpp"
 
-#include "../src/score_trainer.hpp"
+#include "../src/train/score_trainer.hpp"
 
 namespace opencv_test { namespace {
 

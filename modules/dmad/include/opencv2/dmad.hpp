@@ -6,11 +6,9 @@
 #define OPENCV_DMAD_HPP
 
 #include "opencv2/dmad/anomaly_synthesis.hpp"
-#include "opencv2/dmad/dataset.hpp"
 #include "opencv2/dmad/dmad.hpp"
-#include "opencv2/dmad/metrics.hpp"
+#include "opencv2/dmad/image_files.hpp"
 #include "opencv2/dmad/progress.hpp"
-#include "opencv2/dmad/synthetic_dataset.hpp"
 
 /** @defgroup dmad Unified industrial anomaly detection with a dual memory bank
 
@@ -28,10 +26,9 @@ on normal images alone (unsupervised) or on normal images and a few annotated de
 
 One model serves all classes, as in UniAD @cite you2022unified; no class label is needed at inference.
 
-For evaluation the module reads MVTec-AD, VisA and plain good/bad folders (readMVTecDataset(),
-readVisADataset(), readFolderDataset()), picks the annotated anomalies of the semi-supervised
-protocol (takeAnnotatedAnomalies()) and computes image and pixel AUROC, AP, F1-max and AU-PRO
-(computeClassMetrics()).
+Evaluation tooling (dataset readers, metrics, the synthetic dataset) is not part of this module:
+it lives in opencv_dmad_eval (`opencv2/dmad_eval.hpp`), which the samples, benchmarks and tests
+link. A program that deploys a trained model needs this module alone.
 */
 
 #endif // OPENCV_DMAD_HPP

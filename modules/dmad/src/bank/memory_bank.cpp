@@ -1,0 +1,357 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "precomp.hpp"
+#include "bank/knn_search.hpp"
+#include "io/persistence.hpp"
+#include "bank/cuda/knn_search_cuda.hpp"
+
+#include <opencv2/dnn/dnn.hpp>
+
+#include <climits>
+
+namespace cv {
+namespace dmad {
+
+static const char* const kBankClass = "MemoryBank";
+static const char* const kBankNode = "opencv_dmad_MemoryBank";
+static const char* const kFloat32 = "float32";
+static const char* const kFloat16Bits = "float16_bits";
+
+MemoryBank::Params::Params() : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false) {}
+
+void MemoryBank::Params::write(FileStorage& fs) const
+{
+    fs << "search_method" << searchMethod << "half_precision_storage" << (int)halfPrecisionStorage;
+}
+
+void MemoryBank::Params::read(const FileNode& node)
+{
+    const String where = "MemoryBank params";
+    searchMethod = persistence::readInt(node, "search_method", where);
+    halfPrecisionStorage = persistence::readInt(node, "half_precision_storage", where) != 0;
+    if (searchMethod < SEARCH_AUTO || searchMethod > SEARCH_KDTREE)
+        CV_Error(Error::StsParseError,
+                 cv::format("dmad: %s: unknown search_method %d", where.c_str(), searchMethod));
+}
+
+bool MemoryBank::kdTreeIsFaster(int bankSize, int dims)
+{
+    /* Crossover points measured with `dmad_bench_bank --crossover` (1024 queries N(0, 1) against
+       banks of N(0, 1) rows, k = 1, 2 threads, search time without the one-off tree build; table
+       in doc/memory_bank.md). KD-tree / brute-force time ratios near the crossover:
+         D <= 3: 0.58 at N = 1,000 (D = 2)    D = 4: 1.19 at 1,000, 0.79 at 5,000
+         D = 6: 4.5 at 5,000, 0.84 at 30,000  D = 8: 1.80 at 300,000, 0.84 at 1,000,000
+         D >= 12: the tree loses everywhere up to 100,000 rows (19x at D = 12). */
+    static const struct { int maxDims, minRows; } rules[] = {
+        {3, 1000}, {4, 5000}, {6, 30000}, {8, 1000000}};
+    for (const auto& rule : rules)
+        if (dims <= rule.maxDims)
+            return bankSize >= rule.minRows;
+    return false;
+}
+
+namespace {
+
+Mat idColumn(InputArray ids, int rows, const char* what)
+{
+    if (ids.empty())
+        return Mat(rows, 1, CV_32S, Scalar(-1));
+    Mat m = ids.getMat();
+    if (m.type() != CV_32S || m.total() != (size_t)rows)
+        CV_Error(Error::StsBadSize,
+                 cv::format("dmad: %s must be %d CV_32S values, one per row (got %d values of %s)",
+                            what, rows, (int)m.total(), typeToString(m.type()).c_str()));
+    return m.reshape(1, rows).clone();
+}
+
+} // namespace
+
+class MemoryBankImpl CV_FINAL : public MemoryBank
+{
+public:
+    explicit MemoryBankImpl(const Params& params) : params_(params)
+    {
+        if (params.searchMethod < SEARCH_AUTO || params.searchMethod > SEARCH_KDTREE)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: unknown MemoryBank search method %d", params.searchMethod));
+    }
+
+    void add(InputArray features, InputArray imageIds, InputArray classIds) CV_OVERRIDE
+    {
+        CV_TRACE_FUNCTION();
+        Mat f = features.getMat();
+        if (f.empty())
+            CV_Error(Error::StsBadArg, "dmad: MemoryBank::add got no features");
+        if (f.type() != CV_32F || f.dims != 2)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank features must be a 2D CV_32F matrix "
+                                "(got %s, %d dims)", typeToString(f.type()).c_str(), f.dims));
+        if (!features_.empty() && f.cols != features_.cols)
+            CV_Error(Error::StsBadSize, cv::format("dmad: features have %d dims, the bank has %d",
+                                                   f.cols, features_.cols));
+        if ((int64)features_.rows + f.rows > (int64)INT_MAX)
+            CV_Error(Error::StsOutOfRange, "dmad: MemoryBank cannot hold more than 2^31-1 rows");
+        Point badAt;
+        if (!cv::checkRange(f, true, &badAt))
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank::add got a NaN or infinite value "
+                                "(row %d, column %d)", badAt.y, badAt.x));
+        const Mat img = idColumn(imageIds, f.rows, "imageIds");
+        const Mat cls = idColumn(classIds, f.rows, "classIds");
+        Mat stored = f;
+        if (params_.halfPrecisionStorage)
+        {
+            double largest = cv::norm(f, NORM_INF);
+            if (largest > 65504.0)  // would be stored as infinity
+                CV_Error(Error::StsOutOfRange,
+                         cv::format("dmad: MemoryBank::add: |value| %g exceeds the float16 range "
+                                    "(65504) of halfPrecisionStorage", largest));
+            f.convertTo(stored, CV_16F);
+        }
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        features_.push_back(stored);
+        imageIds_.push_back(img);
+        classIds_.push_back(cls);
+        tree_.reset();
+        stats_.reset();
+        cuda_.reset();
+    }
+
+    void clear() CV_OVERRIDE
+    {
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        features_.release();
+        imageIds_.release();
+        classIds_.release();
+        tree_.reset();
+        stats_.reset();
+        cuda_.reset();
+    }
+
+    bool empty() const CV_OVERRIDE { return features_.empty(); }
+    int size() const CV_OVERRIDE { return features_.rows; }
+    int dims() const CV_OVERRIDE { return features_.cols; }
+
+    void search(InputArray queries, int k, OutputArray distances, OutputArray indices,
+                InputArray excludeImageIds) const CV_OVERRIDE
+    {
+        CV_TRACE_FUNCTION();
+        if (features_.empty())
+            CV_Error(Error::StsError, "dmad: search in an empty memory bank");
+        Mat q = queries.getMat();
+        if (q.empty() || q.type() != CV_32F || q.dims != 2)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: queries must be a non-empty 2D CV_32F matrix (got %s)",
+                                q.empty() ? "an empty one" : typeToString(q.type()).c_str()));
+        if (q.cols != features_.cols)
+            CV_Error(Error::StsBadSize, cv::format("dmad: queries have %d dims, the bank has %d",
+                                                   q.cols, features_.cols));
+        if (k < 1 || k > features_.rows)
+            CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
+                                                  k, features_.rows));
+        const bool onCuda = target_ == dnn::DNN_TARGET_CUDA;
+        // the CUDA search checks its queries on the device, where it costs nothing
+        if (!onCuda && !cv::checkRange(q))
+            CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
+        if (!q.isContinuous())
+            q = q.clone();
+        Mat exclude;
+        if (!excludeImageIds.empty())
+            exclude = idColumn(excludeImageIds, q.rows, "excludeImageIds");
+
+        Mat d, idx;
+        if (onCuda)
+            cudaIndex()->search(q, exclude, k, allowTF32_, d, idx);
+        else if (useKdTree())
+            kdTree()->search(q, imageIds_, exclude, k, d, idx);
+        else
+            bruteForceKnn(q, features_, *statistics(), imageIds_, exclude, k, d, idx);
+        d.copyTo(distances);
+        idx.copyTo(indices);
+    }
+
+    Mat getFeatures() const CV_OVERRIDE
+    {
+        if (features_.depth() == CV_32F)
+            return features_;
+        Mat f32;
+        features_.convertTo(f32, CV_32F);
+        return f32;
+    }
+    Mat getImageIds() const CV_OVERRIDE { return imageIds_; }
+    Mat getClassIds() const CV_OVERRIDE { return classIds_; }
+    Params getParams() const CV_OVERRIDE { return params_; }
+
+    void setPreferableTarget(int targetId) CV_OVERRIDE
+    {
+        if (targetId == dnn::DNN_TARGET_CUDA)
+        {
+            // Checked here, not at the first search: a missing device must surface where the
+            // choice is made, and nothing ever falls back to the CPU behind the caller's back.
+            const String reason = cudaSearchUnavailableReason();
+            if (!reason.empty())
+                CV_Error(Error::GpuNotSupported,
+                         "dmad: MemoryBank cannot use DNN_TARGET_CUDA: " + reason);
+        }
+        else if (targetId != dnn::DNN_TARGET_CPU)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: MemoryBank supports the targets DNN_TARGET_CPU (%d) and "
+                                "DNN_TARGET_CUDA (%d), got %d",
+                                (int)dnn::DNN_TARGET_CPU, (int)dnn::DNN_TARGET_CUDA, targetId));
+        target_ = targetId;
+    }
+
+    int getPreferableTarget() const CV_OVERRIDE { return target_; }
+
+    void setCudaAllowTF32(bool allow) CV_OVERRIDE { allowTF32_ = allow; }
+
+    void write(FileStorage& fs) const CV_OVERRIDE
+    {
+        persistence::writeHeader(fs, kBankClass);
+        params_.write(fs);
+        fs << "size" << size() << "dims" << dims();
+        // Features are stored as held. OpenCV 4.6 cannot write CV_16F in BASE64, so float16
+        // values go out as their bit patterns (CV_16U), marked by features_encoding.
+        const bool half = features_.depth() == CV_16F;
+        fs << "features_encoding" << (half ? kFloat16Bits : kFloat32);
+        fs << "features" << (half ? Mat(features_.size(), CV_16U, features_.data, features_.step)
+                                  : features_);
+        fs << "image_ids" << imageIds_ << "class_ids" << classIds_;
+    }
+
+    void read(const FileNode& node) CV_OVERRIDE
+    {
+        const String where = "MemoryBank node";
+        persistence::checkHeader(node, kBankClass, where);
+        Params p;
+        p.read(node);
+        const int n = persistence::readInt(node, "size", where);
+        const int d = persistence::readInt(node, "dims", where);
+        if (n < 0 || d < 0)
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: invalid size %d or dims %d", where.c_str(), n, d));
+        const Mat stored = persistence::readMat(node, "features", where);
+        Mat f = stored;
+        const FileNode encodingNode = node["features_encoding"];
+        const String encoding = encodingNode.isString() ? (String)encodingNode : String(kFloat32);
+        if (encoding == kFloat16Bits && stored.type() == CV_16U)
+            f = Mat(stored.size(), CV_16F, stored.data, stored.step);  // `stored` owns the data
+        else if (encoding != kFloat16Bits && encoding != kFloat32)
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown features_encoding '%s'",
+                                                      where.c_str(), encoding.c_str()));
+        const Mat img = persistence::readMat(node, "image_ids", where);
+        const Mat cls = persistence::readMat(node, "class_ids", where);
+        if ((n > 0 && (f.rows != n || f.cols != d)) || (n == 0 && !f.empty()))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'features' is %dx%d, but size x dims is %dx%d",
+                                where.c_str(), f.rows, f.cols, n, d));
+        if (n > 0 && f.type() != CV_32F && f.type() != CV_16F)
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'features' is %s, expected CV_32F or CV_16F",
+                                where.c_str(), typeToString(f.type()).c_str()));
+        if (n > 0 && (img.type() != CV_32S || (int)img.total() != n))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'image_ids' does not hold %d CV_32S values",
+                                where.c_str(), n));
+        if (n > 0 && (cls.type() != CV_32S || (int)cls.total() != n))
+            CV_Error(Error::StsParseError,
+                     cv::format("dmad: %s: matrix 'class_ids' does not hold %d CV_32S values",
+                                where.c_str(), n));
+        MemoryBankImpl fresh(p);
+        if (n > 0)
+        {
+            Mat f32;
+            f.convertTo(f32, CV_32F);  // float16 values are exact in float32: nothing is lost
+            fresh.add(f32, img.reshape(1, n), cls.reshape(1, n));
+        }
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        params_ = fresh.params_;
+        features_ = fresh.features_;
+        imageIds_ = fresh.imageIds_;
+        classIds_ = fresh.classIds_;
+        tree_.reset();
+        stats_.reset();
+        cuda_.reset();
+    }
+
+    void save(const String& filename) const CV_OVERRIDE
+    {
+        persistence::saveAtomically(filename,
+                                    [this](FileStorage& fs) { persistence::writeNode(fs, kBankNode, *this); });
+    }
+
+    String getDefaultName() const CV_OVERRIDE { return kBankNode; }
+
+private:
+    bool useKdTree() const
+    {
+        if (params_.searchMethod == SEARCH_KDTREE)
+            return true;
+        if (params_.searchMethod == SEARCH_BRUTE_FORCE)
+            return false;
+        return kdTreeIsFaster(features_.rows, features_.cols);
+    }
+
+    // Search indexes are built by the first search that needs them (one thread builds, concurrent
+    // searches wait) and dropped by add(), clear() and read().
+    std::shared_ptr<const KdTreeIndex> kdTree() const
+    {
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!tree_)
+            tree_ = std::make_shared<const KdTreeIndex>(features_);
+        return tree_;
+    }
+
+    // The device copy of the bank, uploaded by the first CUDA search after each change.
+    std::shared_ptr<const CudaKnnIndex> cudaIndex() const
+    {
+        const std::shared_ptr<const BankStatistics> stats = statistics();
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!cuda_)
+            cuda_ = std::make_shared<const CudaKnnIndex>(features_, *stats, imageIds_);
+        return cuda_;
+    }
+
+    std::shared_ptr<const BankStatistics> statistics() const
+    {
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!stats_)
+            stats_ = std::make_shared<const BankStatistics>(computeBankStatistics(features_));
+        return stats_;
+    }
+
+    Params params_;
+    Mat features_;  //!< N x D, CV_32F or CV_16F (halfPrecisionStorage)
+    Mat imageIds_, classIds_;
+    mutable std::mutex indexMutex_;
+    mutable std::shared_ptr<const KdTreeIndex> tree_;
+    mutable std::shared_ptr<const BankStatistics> stats_;
+    mutable std::shared_ptr<const CudaKnnIndex> cuda_;
+    int target_ = dnn::DNN_TARGET_CPU;  //!< run-time choice, not saved
+    bool allowTF32_ = false;
+};
+
+Ptr<MemoryBank> MemoryBank::create(const Params& params)
+{
+    return makePtr<MemoryBankImpl>(params);
+}
+
+Ptr<MemoryBank> MemoryBank::load(const String& filename, const String& objname)
+{
+    FileStorage fs;
+    const FileNode node = persistence::openNode(fs, filename, objname, kBankNode);
+    Ptr<MemoryBank> bank = create();
+    try
+    {
+        bank->read(node);
+    }
+    catch (const cv::Exception& e)
+    {
+        persistence::rethrowWithPlace(e, filename, node);
+    }
+    return bank;
+}
+
+}} // namespace cv::dmad

@@ -1,0 +1,212 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "precomp.hpp"
+#include "train/score_trainer.hpp"
+#include "train/hinge_loss.hpp"
+#include "io/progress.hpp"
+
+namespace cv {
+namespace dmad {
+
+namespace {
+
+typedef nn::Matrix<float> Matrix;
+
+//! Copies the rows `order[first, first+count)` of the pool and their neighbours' features.
+void gather(const TrainingPatches& pool, const std::vector<int>& order, size_t first, int count,
+            const Mat& normalBank, const Mat& abnormalBank, Matrix& q, Matrix& normal, Matrix& abnormal)
+{
+    const int D = pool.features.cols, k = pool.normalNeighbours.cols;
+    q.resize(count, D);
+    normal.resize(count, (Eigen::Index)k * D);
+    abnormal.resize(count, (Eigen::Index)k * D);
+    parallel_for_(Range(0, count), [&](const Range& r) {
+        for (int i = r.start; i < r.end; i++)
+        {
+            const int row = order[(first + i) % order.size()];
+            std::copy_n(pool.features.ptr<float>(row), D, q.row(i).data());
+            for (int j = 0; j < k; j++)
+            {
+                const int n = pool.normalNeighbours.at<int>(row, j), a = pool.abnormalNeighbours.at<int>(row, j);
+                CV_DbgAssert(n >= 0 && a >= 0);
+                std::copy_n(normalBank.ptr<float>(n), D, normal.row(i).data() + (size_t)j * D);
+                std::copy_n(abnormalBank.ptr<float>(a), D, abnormal.row(i).data() + (size_t)j * D);
+            }
+        }
+    });
+}
+
+//! top = [top's first `keep` rows; extra].
+void appendRows(Matrix& top, const Matrix& extra, int keep)
+{
+    Matrix joined(keep + extra.rows(), extra.cols());
+    if (keep)
+        joined.topRows(keep) = top.topRows(keep);
+    joined.bottomRows(extra.rows()) = extra;
+    top.swap(joined);
+}
+
+void shuffle(std::vector<int>& v, RNG& rng)
+{
+    for (size_t i = v.size(); i > 1; i--)
+        std::swap(v[i - 1], v[(size_t)rng.uniform(0, (int)i)]);
+}
+
+} // namespace
+
+double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
+                           const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
+                           const Mat& abnormalBank, const TrainingPatches& synthetic) const
+{
+    CV_TRACE_FUNCTION();
+    const TrainerSettings& s = settings_;
+    CV_Assert(normal.size() > 1 && s.epochs >= 1 && s.batchPatches >= 2);
+    const int D = enhancement.dims;
+    RNG rng((uint64)(int64)s.seed * 0x2545F4914F6CDD1DULL + 7);
+
+    nn::Adam<float> headOptimizer, adaptorOptimizer, enhancementOptimizer;
+    headOptimizer.learningRate = s.headLearningRate;
+    headOptimizer.weightDecay = s.headWeightDecay;
+    adaptorOptimizer.learningRate = s.adaptorLearningRate;
+    adaptorOptimizer.weightDecay = s.adaptorWeightDecay;
+    adaptorOptimizer.decoupledWeightDecay = true;
+    enhancementOptimizer.learningRate = s.enhancementLearningRate;
+    enhancementOptimizer.weightDecay = s.enhancementWeightDecay;
+    enhancementOptimizer.decoupledWeightDecay = true;
+    const std::vector<nn::Parameter<float>*> headParams = head.parameters();
+    const std::vector<nn::Parameter<float>*> adaptorParams = enhancement.adaptorParameters();
+    const std::vector<nn::Parameter<float>*> enhancementParams = enhancement.enhancementParameters();
+
+    std::vector<int> normalOrder(normal.size()), annotatedOrder(annotated.size());
+    for (size_t i = 0; i < normalOrder.size(); i++)
+        normalOrder[i] = (int)i;
+    for (size_t i = 0; i < annotatedOrder.size(); i++)
+        annotatedOrder[i] = (int)i;
+    shuffle(annotatedOrder, rng);
+    // drawn only when given, so the random sequence of a training without them is unchanged
+    std::vector<int> syntheticOrder(synthetic.size());
+    for (size_t i = 0; i < syntheticOrder.size(); i++)
+        syntheticOrder[i] = (int)i;
+    if (!syntheticOrder.empty())
+        shuffle(syntheticOrder, rng);
+
+    const int batch = std::min(s.batchPatches, normal.size());
+    const int stepsPerEpoch = normal.size() / batch;  // the last partial batch is dropped, as DataLoader(drop_last)
+    ProgressReporter progress("train", (int64)s.epochs * stepsPerEpoch);
+    size_t annotatedCursor = 0, syntheticCursor = 0;
+    double epochLoss = 0;
+    Matrix qn, nn_, an, qa, na, aa, qs, ns, as, q, nBank, aBank, o, oAll, scores, dScores, dAll, dEnh, noise;
+    for (int epoch = 0; epoch < s.epochs; epoch++)
+    {
+        shuffle(normalOrder, rng);
+        epochLoss = 0;
+        for (int step = 0; step < stepsPerEpoch; step++)
+        {
+            gather(normal, normalOrder, (size_t)step * batch, batch, normalBank, abnormalBank, qn, nn_, an);
+            int nA = 0;
+            if (annotated.size() > 0)
+            {
+                nA = std::min(s.annotatedBatchPatches, annotated.size());
+                gather(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
+                annotatedCursor = (annotatedCursor + nA) % annotatedOrder.size();
+            }
+            const int nAnnotated = nA;
+            int nSynthetic = 0;
+            if (synthetic.size() > 0)
+            {
+                // appended below the annotated rows: the rest of the step treats all nA rows alike
+                nSynthetic = std::min(s.syntheticBatchPatches, synthetic.size());
+                gather(synthetic, syntheticOrder, syntheticCursor, nSynthetic, normalBank, abnormalBank, qs, ns, as);
+                syntheticCursor = (syntheticCursor + nSynthetic) % syntheticOrder.size();
+                appendRows(qa, qs, nAnnotated);
+                appendRows(na, ns, nAnnotated);
+                appendRows(aa, as, nAnnotated);
+                nA += nSynthetic;
+            }
+            // Gaussian pseudo anomalies: fresh noise each step, on the representation of the normal
+            // patches (the reference) or on their features, before the enhancement
+            noise.resize(batch, D);
+            for (Eigen::Index i = 0; i < noise.size(); i++)
+                noise.data()[i] = (float)rng.gaussian(s.noiseStd);
+            const bool featureNoise = s.featureSpaceNoise;
+
+            // one batch through the enhancement: [normal; (pseudo;) annotated]
+            const int enhancedRows = (featureNoise ? 2 * batch : batch) + nA;
+            q.resize(enhancedRows, D);
+            nBank.resize(enhancedRows, nn_.cols());
+            aBank.resize(enhancedRows, an.cols());
+            q.topRows(batch) = qn;
+            nBank.topRows(batch) = nn_;
+            aBank.topRows(batch) = an;
+            if (featureNoise)
+            {
+                // the pseudo anomalies keep their normal patch's neighbours
+                q.middleRows(batch, batch) = qn + noise;
+                nBank.middleRows(batch, batch) = nn_;
+                aBank.middleRows(batch, batch) = an;
+            }
+            if (nA)
+            {
+                q.bottomRows(nA) = qa;
+                nBank.bottomRows(nA) = na;
+                aBank.bottomRows(nA) = aa;
+            }
+            const Matrix* banks[2] = { &nBank, &aBank };
+            nn::EnhancementNetwork<float>::Cache enhancementCache;
+            enhancement.forward(q, banks, true, true, o, &enhancementCache);
+
+            // [o_n; o_p; o_a] through the head in one batch, so BatchNorm mixes all three
+            if (featureNoise)
+                oAll = o;
+            else
+            {
+                oAll.resize(2 * batch + nA, o.cols());
+                oAll.topRows(batch) = o.topRows(batch);
+                oAll.middleRows(batch, batch) = o.topRows(batch);
+                for (int part = 0; part < 3; part++)
+                    oAll.block(batch, part * D, batch, D) += noise;
+                if (nA)
+                    oAll.bottomRows(nA) = o.bottomRows(nA);
+            }
+            nn::ScoringNetwork<float>::Cache headCache;
+            head.forward(oAll, true, true, scores, &headCache);
+            const float loss = nn::hingeLoss(scores, batch, batch, nAnnotated, s.margin, s.annotatedWeight, dScores,
+                                             nSynthetic, s.syntheticWeight);
+            epochLoss += loss;
+
+            for (nn::Parameter<float>* p : headParams)
+                p->zeroGrad();
+            for (nn::Parameter<float>* p : adaptorParams)
+                p->zeroGrad();
+            for (nn::Parameter<float>* p : enhancementParams)
+                p->zeroGrad();
+            head.backward(oAll, headCache, dScores, dAll);
+            if (featureNoise)
+                enhancement.backward(q, banks, enhancementCache, dAll, s.trainEnhancement);
+            else
+            {
+                // o_p = o_n + noise, so o_n receives the gradients of both
+                dEnh.resize(batch + nA, o.cols());
+                dEnh.topRows(batch) = dAll.topRows(batch) + dAll.middleRows(batch, batch);
+                if (nA)
+                    dEnh.bottomRows(nA) = dAll.bottomRows(nA);
+                enhancement.backward(q, banks, enhancementCache, dEnh, s.trainEnhancement);
+            }
+
+            headOptimizer.step(headParams);
+            adaptorOptimizer.step(adaptorParams);
+            if (s.trainEnhancement)
+                enhancementOptimizer.step(enhancementParams);
+            progress.advance(1, cv::format("epoch %d/%d, loss %.4f", epoch + 1, s.epochs, epochLoss / (step + 1)));
+        }
+        epochLoss /= std::max(1, stepsPerEpoch);
+        if (!std::isfinite(epochLoss))
+            CV_Error(Error::StsError, cv::format("dmad: training diverged (loss %g in epoch %d)", epochLoss, epoch + 1));
+    }
+    progress.finish(cv::format("%d epochs, last loss %.4f", s.epochs, epochLoss));
+    return epochLoss;
+}
+
+}} // namespace cv::dmad

@@ -23,16 +23,6 @@ std::string envOr(const char* name, const std::string& fallback)
     return value && *value ? std::string(value) : fallback;
 }
 
-//! Where scripts/get-backbone.sh writes the converted models.
-std::string backboneDir()
-{
-#ifdef DMAD_DEFAULT_BACKBONE_DIR
-    return envOr("DMAD_BACKBONE_DIR", DMAD_DEFAULT_BACKBONE_DIR);
-#else
-    return envOr("DMAD_BACKBONE_DIR", "");
-#endif
-}
-
 std::string testDataDir()
 {
 #ifdef DMAD_TEST_DATA_DIR

@@ -11,7 +11,7 @@ namespace opencv_test { namespace {
 
 TEST(DMAD_Model, unsupervised_train_predict_save_load)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
     EXPECT_TRUE(dmad->empty());
@@ -57,7 +57,7 @@ TEST(DMAD_Model, unsupervised_train_predict_save_load)
 
 TEST(DMAD_Model, semi_supervised_learns_the_annotated_defects)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     DMAD::Params p = tinyParams(model);
     p.epochs = 6;
@@ -73,7 +73,7 @@ TEST(DMAD_Model, semi_supervised_learns_the_annotated_defects)
 
 TEST(DMAD_Model, same_model_for_one_and_two_threads)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     const int saved = getNumThreads();
     std::vector<float> scores[2];
@@ -156,7 +156,7 @@ void checkConcurrentPredictions(const DMAD& model, const std::vector<Mat>& image
 
 TEST(DMAD_Model, concurrent_predict_equals_sequential)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
     dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
@@ -182,7 +182,7 @@ TEST(DMAD_Model, concurrent_predict_equals_sequential_micro)
 
 TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     DMAD::Params p = tinyParams(model);
     p.scorer = DMAD::SCORER_PATCHCORE;
@@ -209,7 +209,7 @@ TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)
 
 TEST(DMAD_Model, clear_errors)
 {
-    DMAD_REQUIRE_SHARED(model, kMobileNet);
+    DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     Ptr<DMAD> dmad = DMAD::create(tinyParams(model));
     float score;

@@ -47,7 +47,7 @@ std::vector<String> filesIn(const std::string& dir)
 }
 
 /** A trained model saved as .yml and .yml.gz, once per process and kind: "micro" (the pooling
-    backbone, always available) or "tiny" (MobileNetV2 int8, needs ../shared). */
+    backbone, always available) or "tiny" (the registry MobileNetV2, registryMobileNet()). */
 struct SavedModel
 {
     TempDir dir;
@@ -70,7 +70,7 @@ struct SavedModel
         }
         else
         {
-            const std::string backbone = sharedFile(kMobileNet);
+            const std::string backbone = registryMobileNet();
             if (backbone.empty())
                 return;
             const TinyDataset data;
@@ -98,8 +98,8 @@ struct SavedModel
 };
 
 #define DMAD_SAVED_MODEL(var, kind)                                                         \
-    if ((kind) == std::string("tiny") && sharedFile(kMobileNet).empty())                   \
-        DMAD_SKIP_TEST("needs ../shared/" << kMobileNet);                                  \
+    if ((kind) == std::string("tiny") && registryMobileNet().empty())                      \
+        DMAD_SKIP_TEST("needs " << backboneDir() << "/nsfwjs_mobilenet_v2.onnx: run scripts/get-backbone.sh"); \
     const SavedModel& var = SavedModel::get(kind)
 
 //! A copy of `text` where the first `from` after the line "<node>:" is replaced by `to`.

@@ -3,7 +3,8 @@
 // of this distribution and at http://opencv.org/license.html.
 
 // Small models for the model tests:
-// - "tiny": the real MobileNetV2 int8 backbone (../shared) on rendered synthetic images, 1-3 s;
+// - "tiny": the real ImageNet MobileNetV2 (registryMobileNet(), from the npm registry) on rendered
+//   synthetic images, 1-3 s;
 // - "micro": a weightless pooling backbone from test/data on random images, a few milliseconds, so
 //   tests that need many trained models or many loads (the file fuzzer) run everywhere, fast, and
 //   under the sanitizers.
@@ -15,7 +16,6 @@
 
 namespace opencv_test {
 
-const char* const kMobileNet = "models/mobilenetv2-12-int8.onnx";
 
 //! The image scores of predict(), one image at a time.
 inline std::vector<float> scoresOf(const dmad::DMAD& model, const std::vector<Mat>& images)
@@ -76,7 +76,7 @@ struct TinyDataset
 //! The CPU configuration shrunk to train on TinyDataset in seconds (a 16 x 16 grid, D = 288).
 inline DMAD::Params tinyParams(const std::string& model)
 {
-    DMAD::Params p = DMAD::Params::cpu("mobilenetv2-int8", model);
+    DMAD::Params p = DMAD::Params::cpu("mobilenet_v2", model);
     p.backbone.inputSize = Size(128, 128);  // a 16 x 16 grid
     p.banks.normalCoresetRatio = 0.1;
     p.epochs = 3;

@@ -1,0 +1,98 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+// Golden scores: two fixed small models, trained from scratch here, must give the image and patch
+// scores recorded when the module was laid out in stage folders (the refactor that was to change
+// nothing). A silent change in any stage, extraction, feature scale, banks, search, enhancement, head,
+// training or map, moves them. The tolerances leave room for the float rounding of other
+// instruction sets (AVX2, AVX-512, plain SSE) and of cv::dnn's kernels, not for a changed result.
+// To re-record after a deliberate change: DMAD_PRINT_GOLDEN=1 bin/opencv_test_dmad
+// --gtest_filter='DMAD_GoldenScores.*' prints the new values.
+
+#include "test_precomp.hpp"
+#include "test_tiny_model.hpp"
+
+#include <cstdio>
+
+namespace opencv_test { namespace {
+
+struct Golden
+{
+    std::vector<float> imageScores;  //!< predict() of each test image
+    std::vector<float> patchScores;  //!< computePatchScores() of test image 0, cells 0, 7, 31, ...
+};
+
+const int kCells[] = { 0, 7, 31, 100, 200, 255 };
+
+Golden scoresOfModel(const DMAD& model, const std::vector<Mat>& images)
+{
+    Golden g;
+    g.imageScores = scoresOf(model, images);
+    Mat patches;
+    model.computePatchScores(images[0], patches);
+    const Mat flat = patches.reshape(1, 1);
+    for (int c : kCells)
+        g.patchScores.push_back(flat.at<float>(c));
+    return g;
+}
+
+void printGolden(const char* name, const Golden& g)
+{
+    std::printf("golden %s image scores:", name);
+    for (float s : g.imageScores)
+        std::printf(" %.7gf,", s);
+    std::printf("\ngolden %s patch scores:", name);
+    for (float s : g.patchScores)
+        std::printf(" %.7gf,", s);
+    std::printf("\n");
+}
+
+void expectGolden(const char* name, const Golden& got, const Golden& expected, double relative)
+{
+    const char* print = std::getenv("DMAD_PRINT_GOLDEN");
+    if (print && *print == '1')
+        printGolden(name, got);
+    ASSERT_EQ(expected.imageScores.size(), got.imageScores.size());
+    ASSERT_EQ(expected.patchScores.size(), got.patchScores.size());
+    // relative to the scores' spread, so a score near 0 is held as tightly as the others
+    double spread = 0;
+    for (float s : expected.imageScores)
+        spread = std::max(spread, (double)std::abs(s));
+    for (size_t i = 0; i < got.imageScores.size(); i++)
+        EXPECT_NEAR(expected.imageScores[i], got.imageScores[i], relative * spread) << name << " image " << i;
+    for (size_t i = 0; i < got.patchScores.size(); i++)
+        EXPECT_NEAR(expected.patchScores[i], got.patchScores[i], relative * spread)
+            << name << " patch " << kCells[i];
+}
+
+//! The micro model: the pooling backbone (no weights), semi-supervised, every stage on.
+TEST(DMAD_GoldenScores, micro_model)
+{
+    const MicroDataset data;
+    Ptr<DMAD> model = DMAD::create(microParams());
+    model->train(data.normal, data.anomalous, data.masks);
+    const Golden expected = {
+        { 1.435902f, 2.612573f, 1.457224f },
+        { -1.041702f, -0.7397622f, -0.2103798f, 1.063298f, 0.637131f, -0.5809267f },
+    };
+    expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 1e-4);
+}
+
+//! The tiny model: the registry MobileNetV2 on rendered parts, unsupervised (pseudo anomalies).
+TEST(DMAD_GoldenScores, tiny_model)
+{
+    DMAD_REQUIRE_MOBILENET(backbone);
+    const TinyDataset data;
+    Ptr<DMAD> model = DMAD::create(tinyParams(backbone));
+    model->train(data.normal, noArray(), noArray(), std::vector<int>(data.classIds.begin(),
+                                                                     data.classIds.begin() + 16));
+    const Golden expected = {
+        { 1.969213f, 1.969213f, 1.319012f, 1.319012f, 0.8967245f, 0.8967245f, 0.8390005f, 0.8390005f,
+          2.667645f, 2.667645f, 1.164868f, 1.164868f },
+        { 0.6282686f, -0.329992f, 0.01040561f, -0.1349671f, -0.3197224f, 0.6365371f },
+    };
+    expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 1e-3);
+}
+
+}} // namespace

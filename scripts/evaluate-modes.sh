@@ -10,7 +10,7 @@ data=${1:-$root/../shared/data/mvtec_layout}
 out=${2:-$root/build/results/modes}
 shift $(( $# > 2 ? 2 : $# ))
 bin=${DMAD_BIN:-$root/build/bin}
-export DMAD_BACKBONE_PATH=${DMAD_BACKBONE_PATH:-$root/build/backbones:$root/../shared/models}
+export OPENCV_DMAD_BACKBONE_PATH=${OPENCV_DMAD_BACKBONE_PATH:-$root/build/backbones:$root/../shared/models}
 mkdir -p "$out"
 run() {  # <mode name> <dmad_mvtec options...>
   local mode=$1; shift

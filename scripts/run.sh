@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh" >/dev/null
 "$root/scripts/get-backbone.sh" >/dev/null
-export DMAD_BACKBONE_PATH=${DMAD_BACKBONE_DIR:-$root/build/backbones}${DMAD_BACKBONE_PATH:+:$DMAD_BACKBONE_PATH}
+export OPENCV_DMAD_BACKBONE_PATH=${DMAD_BACKBONE_DIR:-$root/build/backbones}${OPENCV_DMAD_BACKBONE_PATH:+:$OPENCV_DMAD_BACKBONE_PATH}
 
 data=${1:-}
 [ $# -gt 0 ] && shift

@@ -6,7 +6,7 @@
 set -u
 bindir=$1 shared=$2 backbones=$3
 fail() { echo "FAIL: $*"; exit 1; }
-export DMAD_BACKBONE_PATH=$backbones:$shared/models DMAD_QUIET=1
+export OPENCV_DMAD_BACKBONE_PATH=$backbones:$shared/models DMAD_QUIET=1
 if [ ! -f "$shared/models/mobilenetv2-12-int8.onnx" ]; then
   echo "SKIP: needs $shared/models/mobilenetv2-12-int8.onnx (the shared folder)"; exit 77
 fi

@@ -40,6 +40,7 @@ static String stem(const String& path)
 
 int main(int argc, char** argv)
 {
+    dmad_samples::showProgressOnStderr();
     CommandLineParser parser(argc, argv, keys);
     parser.about("Anomaly scores and maps of images with a trained DMAD model");
     if (parser.has("help"))

@@ -47,6 +47,7 @@ static int idOf(const String& name, const std::vector<std::pair<String, int>>& i
 
 int main(int argc, char** argv)
 {
+    dmad_samples::showProgressOnStderr();
     CommandLineParser parser(argc, argv, keys);
     parser.about("Patch features of images through a frozen CNN (cv::dmad::FeatureExtractor)");
     if (parser.has("help"))

@@ -31,7 +31,7 @@ static const char* const keys =
     "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2: DMAD::Params()'s, fast training; inception_v3: best "
     "measured AUROC, about 4.5x the training time; mobilenetv2-int8, wrn50, ...), "
     "a FeatureExtractor file (.yml/.xml/.json) or a network file named like a preset's }"
-    "{ model m   |        | network file of the preset (default: the preset's file in $DMAD_BACKBONE_PATH) }"
+    "{ model m   |        | network file of the preset (default: the preset's file in $OPENCV_DMAD_BACKBONE_PATH) }"
     "{ anomalies | 0      | annotated anomalies per class taken from the test set for training (0: unsupervised) }"
     "{ scorer    | dmad   | dmad or patchcore }"
     "{ baseline  | true   | also evaluate the PatchCore scorer on the same features and bank }"
@@ -111,16 +111,16 @@ dmad::FeatureExtractor::Params backboneParams(const String& backbone, const Stri
     return dmad::FeatureExtractor::preset(backbone, model);  // throws for an unknown preset
 }
 
-//! Where bare backbone file names are found when $DMAD_BACKBONE_PATH is unset: build/backbones, ../shared/models.
+//! Where bare backbone file names are found when $OPENCV_DMAD_BACKBONE_PATH is unset: build/backbones, ../shared/models.
 void defaultBackbonePath(const char* argv0)
 {
-    if (std::getenv("DMAD_BACKBONE_PATH"))
+    if (std::getenv("OPENCV_DMAD_BACKBONE_PATH"))
         return;
     String exe = argv0;
     const size_t slash = exe.find_last_of('/');
     const String dir = slash == String::npos ? String(".") : exe.substr(0, slash);
     const String path = dir + "/../backbones:" + dir + "/../../../shared/models:" + dir + "/../../shared/models";
-    setenv("DMAD_BACKBONE_PATH", path.c_str(), 0);
+    setenv("OPENCV_DMAD_BACKBONE_PATH", path.c_str(), 0);
 }
 
 String jsonNumber(double v)
@@ -303,6 +303,7 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
 
 int main(int argc, char** argv)
 {
+    dmad_samples::showProgressOnStderr();
     CommandLineParser parser(argc, argv, keys);
     parser.about("Train one DMAD model on all classes of an MVTec-AD-layout dataset and evaluate it");
     if (parser.has("help"))

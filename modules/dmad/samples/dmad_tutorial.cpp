@@ -20,11 +20,12 @@ using namespace cv;
 
 int main(int argc, char** argv)
 {
+    dmad_samples::showProgressOnStderr();
     CommandLineParser parser(argc, argv,
                              "{ help h   |                | }"
                              "{ data     | <none>         | dataset root in MVTec-AD layout }"
                              "{ backbone | mobilenet_v2   | backbone preset }"
-                             "{ model    |                | network file (default: the preset's, in $DMAD_BACKBONE_PATH) }"
+                             "{ model    |                | network file (default: the preset's, in $OPENCV_DMAD_BACKBONE_PATH) }"
                              "{ out      | dmad_tutorial  | output folder }"
                              "{ epochs   | 4              | training epochs }");
     if (parser.has("help") || !parser.check())

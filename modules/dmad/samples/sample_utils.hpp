@@ -10,6 +10,8 @@
 #include <opencv2/dmad_eval.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #ifdef _WIN32
 #include <io.h>
 #else
@@ -57,6 +59,24 @@ inline bool stderrIsTerminal()
     static const bool terminal = isatty(fileno(stderr)) != 0;
 #endif
     return terminal;
+}
+
+/** The samples' progress display on stderr: one line per report; on a terminal the line is
+    rewritten in place until the task ends. DMAD_QUIET=1 leaves it off (scripts and tests). */
+inline void showProgressOnStderr()
+{
+    const char* quiet = std::getenv("DMAD_QUIET");
+    if (quiet && *quiet && std::string(quiet) != "0")
+        return;
+    cv::dmad::setProgressCallback([](const cv::String& task, int64 done, int64 total,
+                                     const cv::String& message) {
+        const double percent = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
+        const bool terminal = stderrIsTerminal(), inPlace = terminal && done < total;
+        std::fprintf(stderr, "%sdmad %s: %lld/%lld (%.0f%%)%s%s%s", terminal ? "\r\033[K" : "", task.c_str(),
+                     (long long)done, (long long)total, percent, message.empty() ? "" : " ",
+                     message.c_str(), inPlace ? "" : "\n");
+        std::fflush(stderr);
+    });
 }
 
 } // namespace dmad_samples

@@ -274,14 +274,14 @@ TEST(DMAD_ModelFiles, files_without_checksum_need_an_explicit_opt_in)
     std::string text = readFileBytes(saved.yml);
     text.resize(checksumLineStart(text));
     writeFileBytes(path, text);
-    expectRefused(path, { "does not end with a dmad-checksum line", "DMAD_ALLOW_UNCHECKED_FILES" },
+    expectRefused(path, { "does not end with a dmad-checksum line", "OPENCV_DMAD_ALLOW_UNCHECKED_FILES" },
                   "no checksum line");
-    const char* old = std::getenv("DMAD_ALLOW_UNCHECKED_FILES");
+    const char* old = std::getenv("OPENCV_DMAD_ALLOW_UNCHECKED_FILES");
     const std::string oldValue = old ? old : "";
-    setEnvironment("DMAD_ALLOW_UNCHECKED_FILES", "1");
+    setEnvironment("OPENCV_DMAD_ALLOW_UNCHECKED_FILES", "1");
     Ptr<DMAD> loaded;
     EXPECT_NO_THROW(loaded = DMAD::load(path));
-    setEnvironment("DMAD_ALLOW_UNCHECKED_FILES", old ? oldValue.c_str() : nullptr);
+    setEnvironment("OPENCV_DMAD_ALLOW_UNCHECKED_FILES", old ? oldValue.c_str() : nullptr);
     ASSERT_TRUE(loaded);
     EXPECT_EQ(saved.scores, scoresOf(*loaded, saved.images));
 }

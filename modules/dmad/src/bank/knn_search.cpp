@@ -3,6 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "precomp.hpp"
+#include "io/configuration.hpp"
 #include "bank/knn_search.hpp"
 #include "bank/simd_kernels.hpp"
 
@@ -20,8 +21,8 @@ namespace {
 int queryBlockRows()
 {
     static const int rows = [] {
-        const char* v = std::getenv("DMAD_KNN_QUERY_BLOCK");  // for tuning runs only
-        return v ? std::max(1, std::atoi(v)) : 128;
+        // for tuning runs only
+        return (int)std::min<size_t>(std::max<size_t>(1, config::getSizeT("KNN_QUERY_BLOCK", 128)), 1 << 16);
     }();
     return rows;
 }
@@ -29,8 +30,8 @@ int queryBlockRows()
 int bankTileRows()
 {
     static const int rows = [] {
-        const char* v = std::getenv("DMAD_KNN_BANK_TILE");  // for tuning runs only
-        return v ? std::max(16, std::atoi(v)) : 1024;
+        // for tuning runs only
+        return (int)std::min<size_t>(std::max<size_t>(16, config::getSizeT("KNN_BANK_TILE", 1024)), 1 << 20);
     }();
     return rows;
 }

@@ -5,6 +5,7 @@
 // Portable kernels and the run-time choice among the instruction-set variants.
 
 #include "precomp.hpp"
+#include "io/configuration.hpp"
 
 #define DMAD_KERNEL_NS baseline
 #define DMAD_KERNEL_NAME "baseline"
@@ -58,8 +59,7 @@ bool cpuHas(const char* feature)
 
 const KernelTable* chooseKernels()
 {
-    const char* forced = std::getenv("DMAD_KERNELS");
-    const String limit = forced ? String(forced) : String("avx512");
+    const String limit = config::getString("KERNELS", "avx512");
     if (limit == "avx512" && avx512::table() && cpuHas("avx512"))
         return avx512::table();
     if ((limit == "avx512" || limit == "avx2") && avx2::table() && cpuHas("avx2"))

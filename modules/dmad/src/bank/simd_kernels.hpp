@@ -51,7 +51,7 @@ struct KernelTable
     void (*squaredNorms)(const float* points, size_t stride, int count, int dims, float* out);
 };
 
-/** The fastest table this CPU runs. The environment variable DMAD_KERNELS=baseline|avx2|avx512
+/** The fastest table this CPU runs. The environment variable OPENCV_DMAD_KERNELS=baseline|avx2|avx512
     forces a lower (or the named) one, for measurements. */
 const KernelTable& bestKernels();
 

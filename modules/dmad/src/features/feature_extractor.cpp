@@ -5,6 +5,7 @@
 // Image -> network input -> tapped layer outputs -> patch features (aggregatePatchFeatures).
 
 #include "precomp.hpp"
+#include "io/configuration.hpp"
 #include "io/persistence.hpp"
 
 #include <opencv2/core/cuda.hpp>
@@ -93,14 +94,13 @@ bool fileExists(const String& path)
     return f.good();
 }
 
-/** A network file as given, else a bare file name looked up in the folders of $DMAD_BACKBONE_PATH
+/** A network file as given, else a bare file name looked up in the folders of $OPENCV_DMAD_BACKBONE_PATH
     (separated by ':'), where presets name their files without a folder. */
 String locateModelFile(const String& path, String& searched)
 {
     if (fileExists(path) || path.find_first_of("/\\") != String::npos)
         return path;
-    const char* env = std::getenv("DMAD_BACKBONE_PATH");
-    String dirs = env ? String(env) : String();
+    const String dirs = config::getString("BACKBONE_PATH");
     size_t begin = 0;
     while (begin <= dirs.size())
     {
@@ -367,8 +367,8 @@ private:
         if (!fileExists(params.model))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone model file '%s' not found%s", params.model.c_str(),
-                                searched.empty() ? " (bare names are looked up in $DMAD_BACKBONE_PATH)"
-                                                 : (" in $DMAD_BACKBONE_PATH (" + searched + ")").c_str()));
+                                searched.empty() ? " (bare names are looked up in $OPENCV_DMAD_BACKBONE_PATH)"
+                                                 : (" in $OPENCV_DMAD_BACKBONE_PATH (" + searched + ")").c_str()));
         if (!params.config.empty() && !fileExists(params.config))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone config file '%s' not found", params.config.c_str()));

@@ -3,6 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "precomp.hpp"
+#include "io/configuration.hpp"
 #include "io/persistence.hpp"
 
 #include <atomic>
@@ -306,17 +307,16 @@ void verifyChecksum(const String& filename)
         !parseChecksumLine(tail.substr(lineStart + 1, lineEnd - lineStart - 1), storedCrc,
                            storedSize))
     {
-        const char* allow = std::getenv("DMAD_ALLOW_UNCHECKED_FILES");
-        if (allow && String(allow) == "1")
+        if (config::getBool("ALLOW_UNCHECKED_FILES", false))
         {
             CV_LOG_WARNING(NULL, "dmad: '" << filename << "' has no checksum line; loaded "
-                                           "unchecked (DMAD_ALLOW_UNCHECKED_FILES=1)");
+                                           "unchecked (OPENCV_DMAD_ALLOW_UNCHECKED_FILES=1)");
             return;
         }
         CV_Error(Error::StsParseError,
                  cv::format("dmad: '%s' is damaged or unchecked: it does not end with a "
                             "dmad-checksum line (a truncated file, or one not saved by dmad; set "
-                            "DMAD_ALLOW_UNCHECKED_FILES=1 to load files saved before dmad wrote "
+                            "OPENCV_DMAD_ALLOW_UNCHECKED_FILES=1 to load files saved before dmad wrote "
                             "checksums)", filename.c_str()));
     }
     crc = crc32Of(crc, tail.data(), lineStart + 1);

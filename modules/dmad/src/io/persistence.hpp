@@ -45,7 +45,7 @@ void saveAtomically(const String& filename, const std::function<void(FileStorage
     truncated file, a flipped bit or a changed byte raises cv::Exception naming the file, and
     OpenCV's FileStorage parser (which can loop forever on some corrupt BASE64 blocks in 4.6) never
     sees a damaged file. A file without the line (saved before dmad wrote checksums, or written by
-    hand) is refused unless the environment variable DMAD_ALLOW_UNCHECKED_FILES is 1. */
+    hand) is refused unless the environment variable OPENCV_DMAD_ALLOW_UNCHECKED_FILES is 1. */
 void verifyChecksum(const String& filename);
 
 //! Writes `name: { algorithm.write() }`, a top-level node that the class's load(file, name) reads.

@@ -5,12 +5,6 @@
 #include "precomp.hpp"
 #include "io/progress.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
-#ifdef __unix__
-#include <unistd.h>
-#endif
 
 namespace cv {
 namespace dmad {
@@ -26,37 +20,11 @@ String formatSeconds(double s)
     return cv::format("%dh%02dm", (int)(s / 3600), ((int)s % 3600) / 60);
 }
 
-bool stderrIsTerminal()
-{
-#ifdef __unix__
-    static const bool terminal = isatty(fileno(stderr)) != 0;
-    return terminal;
-#else
-    return false;
-#endif
-}
-
-//! One line per report; on a terminal the line is rewritten in place until the task ends.
-void printToStderr(const String& task, int64 done, int64 total, const String& message)
-{
-    const double percent = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
-    const bool inPlace = stderrIsTerminal() && done < total;
-    std::fprintf(stderr, "%sdmad %s: %lld/%lld (%.0f%%)%s%s%s", stderrIsTerminal() ? "\r\033[K" : "", task.c_str(),
-                 (long long)done, (long long)total, percent, message.empty() ? "" : " ", message.c_str(),
-                 inPlace ? "" : "\n");
-    std::fflush(stderr);
-}
-
+//! The caller's progress display; none by default (a library leaves display to its caller).
 struct CallbackHolder
 {
     std::mutex mutex;
     ProgressCallback callback;
-    CallbackHolder()
-    {
-        const char* quiet = std::getenv("DMAD_QUIET");
-        if (!(quiet && *quiet && String(quiet) != "0"))
-            callback = printToStderr;
-    }
 };
 
 CallbackHolder& holder()
@@ -131,15 +99,24 @@ void ProgressReporter::finish(const String& message)
 
 void ProgressReporter::report(int64 done, const String& message, bool final)
 {
-    const ProgressCallback callback = getProgressCallback();
-    if (!callback)
-        return;
     const double elapsed = elapsedSeconds();
     String text = message;
     const String timing = final || done <= 0 || done >= total_
         ? cv::format("in %s", formatSeconds(elapsed).c_str())
         : cv::format("%s left", formatSeconds(elapsed * (double)(total_ - done) / (double)done).c_str());
     text += (text.empty() ? "" : ", ") + timing;
+    // OpenCV's logger gets every task's end (INFO) and its progress (DEBUG), callback or not
+    if (final)
+    {
+        CV_LOG_INFO(NULL, "dmad " << task_ << ": " << done << "/" << total_ << " " << text);
+    }
+    else
+    {
+        CV_LOG_DEBUG(NULL, "dmad " << task_ << ": " << done << "/" << total_ << " " << text);
+    }
+    const ProgressCallback callback = getProgressCallback();
+    if (!callback)
+        return;
     static std::mutex oneCallAtATime;
     std::lock_guard<std::mutex> lock(oneCallAtATime);
     callback(task_, done, total_, text);

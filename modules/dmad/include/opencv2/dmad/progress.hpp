@@ -27,13 +27,14 @@ typedef std::function<void(const String& task, int64 done, int64 total, const St
 
 /** @brief Sets the function that receives progress of long tasks, for all dmad objects.
 
-The default prints a line to stderr at most about once a second per task, and a last line when a
-task ends; set an empty function to silence it (the environment variable DMAD_QUIET=1 does the same
-for the default). The callback may be called from any thread, one call at a time.
+There is none by default: the library leaves display to its caller (the samples set a terminal
+display). Whether or not one is set, the end of every task goes to OpenCV's logger at INFO level and
+its progress at DEBUG level (`OPENCV_LOG_LEVEL`). The callback is called at most about once a second
+per task and once when a task ends, from any thread, one call at a time.
 */
 CV_EXPORTS void setProgressCallback(const ProgressCallback& callback);
 
-//! @brief The current progress callback (the stderr printer unless replaced).
+//! @brief The current progress callback (empty unless set).
 CV_EXPORTS ProgressCallback getProgressCallback();
 
 //! @}

@@ -10,8 +10,10 @@
 #include "io/model_persistence.hpp"
 #include "nn/network_access.hpp"
 #include "io/persistence.hpp"
-#include "io/progress.hpp"
-#include "train/score_trainer.hpp"
+#include "dmad_params.hpp"
+#include "train/image_source.hpp"
+#include "train/training_pools.hpp"
+#include "train/training_sources.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -27,165 +29,12 @@ static const char* const kBanksNode = "memory_banks";
 static const char* const kEnhancementNode = "knowledge_enhancement";
 static const char* const kHeadNode = "scoring_head";
 
-// ---------------------------------------------------------------------------------------------
-// Params
-
-// The CPU configuration. It departs from the reference code where a few thousand training steps on
-// two cores must do the work of 160 epochs on a GPU; doc/model.md has the measurements:
-// - features scaled to unit RMS spread, noise 0.25 of that spread, added to the features before the
-//   enhancement (the reference's 0.015 on the representation left the loss on its plateau of 1.0);
-// - the nearest-entry distances in the representation;
-// - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
-//   and added to them otherwise;
-// - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches.
-DMAD::Params::Params()
-    : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1),
-      trainEnhancement(true), hiddenDims(256), epochs(8), batchPatches(1024), trainPatchRatio(0.25),
-      noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),
-      adaptorLearningRate(5e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4),
-      enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_FEATURE_NOISE), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
-      seed(0)
-{
-}
-
-DMAD::Params DMAD::Params::cpu(const String& backbonePreset, const String& backboneModel)
-{
-    Params p;
-    p.backbone = FeatureExtractor::preset(backbonePreset, backboneModel);
-    return p;
-}
-
-DMAD::Params DMAD::Params::paper(const String& wrn50Model)
-{
-    // the reference code's values (docs: dmad-method.md section 3)
-    Params p = cpu("wrn50", wrn50Model);
-    p.hiddenDims = 1024;
-    p.epochs = 160;
-    p.batchPatches = 32768;
-    p.trainPatchRatio = 1.0;
-    p.noiseStd = 0.015;
-    p.pseudoAnomalies = PSEUDO_REPRESENTATION_NOISE;
-    p.distanceFeatures = false;
-    p.normalizeFeatures = false;
-    p.syntheticWeight = 0;
-    p.headLearningRate = 2e-4;
-    p.adaptorLearningRate = p.enhancementLearningRate = 1e-4;
-    return p;
-}
-
-void DMAD::Params::write(FileStorage& fs) const
-{
-    fs << "scorer" << scorer << "neighbours" << neighbours << "train_enhancement" << (int)trainEnhancement
-       << "hidden_dims" << hiddenDims << "epochs" << epochs << "batch_patches" << batchPatches
-       << "train_patch_ratio" << trainPatchRatio << "noise_std" << noiseStd << "margin" << margin
-       << "annotated_weight" << annotatedWeight << "head_learning_rate" << headLearningRate
-       << "head_weight_decay" << headWeightDecay << "adaptor_learning_rate" << adaptorLearningRate
-       << "adaptor_weight_decay" << adaptorWeightDecay << "enhancement_learning_rate" << enhancementLearningRate
-       << "enhancement_weight_decay" << enhancementWeightDecay << "synthetic_images" << syntheticImages
-       << "texture_images" << textureImages << "synthetic_weight" << syntheticWeight
-       << "pseudo_anomalies" << pseudoAnomalies << "distance_features" << (int)distanceFeatures
-       << "normalize_features" << (int)normalizeFeatures
-       << "texture_folder" << textureFolder << "map_sigma" << mapSigma
-       << "seed" << seed;
-    fs << "backbone" << "{";
-    backbone.write(fs);
-    fs << "}" << "banks" << "{";
-    banks.write(fs);
-    fs << "}";
-}
-
-void DMAD::Params::read(const FileNode& node)
-{
-    const String where = "DMAD params";
-    using persistence::readInt;
-    using persistence::readReal;
-    scorer = readInt(node, "scorer", where);
-    neighbours = readInt(node, "neighbours", where);
-    trainEnhancement = readInt(node, "train_enhancement", where) != 0;
-    hiddenDims = readInt(node, "hidden_dims", where);
-    epochs = readInt(node, "epochs", where);
-    batchPatches = readInt(node, "batch_patches", where);
-    trainPatchRatio = readReal(node, "train_patch_ratio", where);
-    noiseStd = readReal(node, "noise_std", where);
-    margin = readReal(node, "margin", where);
-    annotatedWeight = readReal(node, "annotated_weight", where);
-    headLearningRate = readReal(node, "head_learning_rate", where);
-    headWeightDecay = readReal(node, "head_weight_decay", where);
-    adaptorLearningRate = readReal(node, "adaptor_learning_rate", where);
-    adaptorWeightDecay = readReal(node, "adaptor_weight_decay", where);
-    enhancementLearningRate = readReal(node, "enhancement_learning_rate", where);
-    enhancementWeightDecay = readReal(node, "enhancement_weight_decay", where);
-    syntheticImages = readInt(node, "synthetic_images", where);
-    textureImages = readInt(node, "texture_images", where);
-    syntheticWeight = readReal(node, "synthetic_weight", where);
-    pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
-    distanceFeatures = readInt(node, "distance_features", where) != 0;
-    normalizeFeatures = readInt(node, "normalize_features", where) != 0;
-    textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
-    mapSigma = readReal(node, "map_sigma", where);
-    seed = readInt(node, "seed", where);
-    backbone.read(node["backbone"]);
-    banks.read(node["banks"]);
-}
-
-DMAD::Timings::Timings() : images(0), extractMs(0), searchMs(0), scoreMs(0), mapMs(0) {}
-
 namespace {
 
 double elapsedMs(int64 since)
 {
     return 1000.0 * (double)(getTickCount() - since) / getTickFrequency();
 }
-
-void validate(const DMAD::Params& p)
-{
-    if (p.scorer != DMAD::SCORER_DMAD && p.scorer != DMAD::SCORER_PATCHCORE)
-        CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", p.scorer));
-    if (p.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && p.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
-        CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", p.pseudoAnomalies));
-    if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || p.epochs < 1 || p.batchPatches < 2)
-        CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
-                                   "must be positive");
-    if (!(p.trainPatchRatio > 0 && p.trainPatchRatio <= 1))
-        CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
-    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0))
-        CV_Error(Error::StsBadArg, "dmad: noiseStd, margin and annotatedWeight must be >= 0");
-    if (!(p.mapSigma >= 0 && p.mapSigma <= 64))  // 64 px at 256 px blurs a quarter of the image
-        CV_Error(Error::StsBadArg, cv::format("dmad: mapSigma %g must be in [0, 64]", p.mapSigma));
-    if (p.syntheticImages < 0 || p.textureImages < 0 || !(p.syntheticWeight >= 0))
-        CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
-}
-
-//! Images by index, from memory or read from files on demand with errors naming the file.
-class ImageSource
-{
-public:
-    explicit ImageSource(InputArrayOfArrays images)
-    {
-        if (!images.empty())
-            images.getMatVector(mats_);
-    }
-    explicit ImageSource(const std::vector<String>& files) : files_(files) {}
-
-    int size() const { return (int)(files_.empty() ? mats_.size() : files_.size()); }
-
-    Mat get(int i, int flags = IMREAD_UNCHANGED) const
-    {
-        if (files_.empty())
-            return mats_[i];
-        Mat m = imread(files_[i], flags);
-        if (m.empty())
-            CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot read image '%s'", files_[i].c_str()));
-        return m;
-    }
-
-    String name(int i) const { return files_.empty() ? cv::format("image %d", i) : files_[i]; }
-
-private:
-    std::vector<Mat> mats_;
-    std::vector<String> files_;
-};
 
 } // namespace
 
@@ -195,7 +44,7 @@ private:
 class DMADImpl CV_FINAL : public DMAD
 {
 public:
-    explicit DMADImpl(const Params& params) : params_(params) { validate(params); }
+    explicit DMADImpl(const Params& params) : params_(params) { validateParams(params); }
 
     void train(InputArrayOfArrays normalImages, InputArrayOfArrays anomalousImages, InputArrayOfArrays anomalyMasks,
                const std::vector<int>& classIds) CV_OVERRIDE
@@ -362,7 +211,7 @@ public:
             persistence::checkHeader(node, kModelClass, where);
             Params p;
             p.read(node["params"]);
-            validate(p);
+            validateParams(p);
             Size grid;
             node["grid"] >> grid;
             const bool hasHead = persistence::readInt(node, "has_head", where) != 0;
@@ -528,122 +377,13 @@ private:
     mutable Timings timings_;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Training
-
-namespace {
-
-//! Extracts the features of every image of a source, a few batches at a time, with progress.
-Mat extractAll(const FeatureExtractor& extractor, const ImageSource& images, const String& task)
-{
-    const int cells = extractor.gridSize().area(), D = extractor.featureDims();
-    Mat all(images.size() * cells, D, CV_32F);
-    ProgressReporter progress(task, images.size());
-    const int chunk = std::max(1, extractor.getParams().batchSize);
-    for (int first = 0; first < images.size(); first += chunk)
-    {
-        const int last = std::min(images.size(), first + chunk);
-        std::vector<Mat> batch;
-        for (int i = first; i < last; i++)
-            batch.push_back(images.get(i));
-        Mat part = all.rowRange(first * cells, last * cells);
-        Size grid;
-        try
-        {
-            extractor.extractBatch(batch, part, grid);
-        }
-        catch (const cv::Exception& e)
-        {
-            CV_Error(e.code, cv::format("%s (%s)", e.err.c_str(),
-                                        last - first == 1 ? images.name(first).c_str()
-                                                          : cv::format("%s .. %s", images.name(first).c_str(),
-                                                                       images.name(last - 1).c_str()).c_str()));
-        }
-        progress.advance(last - first);
-    }
-    progress.finish(cv::format("%d images, %d patches", images.size(), all.rows));
-    return all;
-}
-
-/** 1 / sqrt(mean per-dimension variance) of the normal training features: backbones differ in
-    scale by an order of magnitude, while the pseudo-anomaly noise and the learning rates assume one. */
-double unitSpreadScale(const Mat& features)
-{
-    Mat mean, sq;
-    reduce(features, mean, 0, REDUCE_AVG, CV_64F);
-    Mat f64;
-    double meanVariance = 0;
-    const int step = std::max(1, features.rows / 100000);  // a subsample is plenty for one number
-    int n = 0;
-    for (int i = 0; i < features.rows; i += step, n++)
-        for (int c = 0; c < features.cols; c++)
-        {
-            const double d = features.at<float>(i, c) - mean.at<double>(c);
-            meanVariance += d * d;
-        }
-    meanVariance /= (double)n * features.cols;
-    return meanVariance > 0 ? 1.0 / std::sqrt(meanVariance) : 1.0;
-}
-
-Mat column(const std::vector<int>& v)
-{
-    return Mat(v, true).reshape(1, (int)v.size());
-}
-
-/** Pseudo anomalies for the unsupervised abnormal bank: a texture pasted into normal training images
-    through a Perlin mask (DRAEM), kept where the mask touches the grid (the same Filter as annotated
-    anomalies). The patches keep the id of their normal image, so leave-one-image-out hides them from
-    that image's own training patches. */
-void addSyntheticDefects(const FeatureExtractor& extractor, double featureScale, const ImageSource& normal, int images,
-                         const std::vector<Mat>& textures, const std::vector<int>& classIds, RNG& rng,
-                         DualMemoryBank::Sources& sources)
-{
-    const Size grid = extractor.gridSize();
-    const int n = std::min(images, normal.size());
-    const int chunk = std::max(1, extractor.getParams().batchSize);
-    ProgressReporter progress("synthetic-defects", n);
-    std::vector<int> ids, classes;
-    for (int first = 0; first < n; first += chunk)
-    {
-        std::vector<Mat> batch;
-        std::vector<std::vector<int>> cellsHit;
-        std::vector<int> sourceIds;
-        for (int j = first; j < std::min(n, first + chunk); j++)
-        {
-            // evenly spread over the training list, so every class gets its share
-            const int i = (int)((int64)j * normal.size() / n);
-            const Mat texture = textures.empty() ? Mat() : textures[rng.uniform(0, (int)textures.size())];
-            Mat anomalous, mask;
-            synthesizeAnomaly(normal.get(i), texture, anomalous, mask, rng);
-            batch.push_back(anomalous);
-            cellsHit.push_back(maskedPatchIndices(mask, grid));
-            sourceIds.push_back(i);
-        }
-        Mat features;
-        Size g;
-        extractor.extractBatch(batch, features, g);
-        features *= featureScale;
-        for (size_t b = 0; b < batch.size(); b++)
-            for (int c : cellsHit[b])
-            {
-                sources.synthetic.push_back(features.row((int)b * grid.area() + c));
-                ids.push_back(sourceIds[b]);
-                classes.push_back(classIds.empty() ? -1 : classIds[sourceIds[b]]);
-            }
-        progress.advance((int64)batch.size());
-    }
-    progress.finish(cv::format("%d images, %d defect patches", n, sources.synthetic.rows));
-    sources.syntheticImageIds = column(ids);
-    sources.syntheticClassIds = column(classes);
-}
-
-} // namespace
-
+// Training: steps 1-3 fill the sources (train/training_sources.cpp), 4 builds the banks, 5 samples the
+// training pools and their neighbours (train/training_pools.cpp), 6 learns the score (train/score_trainer.cpp).
 void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                          const std::vector<int>& classIds)
 {
     CV_TRACE_FUNCTION();
-    validate(params_);
+    validateParams(params_);
     const int nNormal = normal.size(), nAnomalous = anomalous.size();
     if (nNormal < 2)
         CV_Error(Error::StsBadArg, cv::format("dmad: training needs at least 2 normal images (got %d)", nNormal));
@@ -654,74 +394,20 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
                                                nNormal + nAnomalous));
     const int64 startTicks = getTickCount();
     RNG rng((uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 11);
-
     Ptr<FeatureExtractor> extractor = FeatureExtractor::create(params_.backbone);
-    const Size grid = extractor->gridSize();
-    const int cells = grid.area();
-
-    // 1. patch features of every normal image of every class
-    DualMemoryBank::Sources sources;
-    sources.normal = extractAll(*extractor, normal, "extract");
-    const double featureScale = params_.normalizeFeatures ? unitSpreadScale(sources.normal) : 1.0;
-    sources.normal *= featureScale;
-    std::vector<int> normalImageIds(sources.normal.rows), normalClassIds(sources.normal.rows);
-    for (int i = 0; i < sources.normal.rows; i++)
-    {
-        normalImageIds[i] = i / cells;
-        normalClassIds[i] = classIds.empty() ? -1 : classIds[i / cells];
-    }
-    sources.normalImageIds = column(normalImageIds);
-    sources.normalClassIds = column(normalClassIds);
-
-    // 2. the masked patches of annotated anomalies (the "Filter")
-    std::vector<int> annotatedImageIds, annotatedClassIds;
     const bool wantHead = params_.scorer == SCORER_DMAD;
-    if (nAnomalous > 0 && wantHead)
-    {
-        ProgressReporter progress("extract-anomalies", nAnomalous);
-        for (int j = 0; j < nAnomalous; j++)
-        {
-            const Mat image = anomalous.get(j), mask = masks.get(j, IMREAD_GRAYSCALE);
-            if (mask.size() != image.size())
-                CV_Error(Error::StsBadSize, cv::format("dmad: mask of %s is %dx%d, the image %dx%d",
-                                                       anomalous.name(j).c_str(), mask.cols, mask.rows, image.cols,
-                                                       image.rows));
-            const std::vector<int> cellsHit = maskedPatchIndices(mask, grid);
-            if (cellsHit.empty())
-                CV_Error(Error::StsBadArg, cv::format("dmad: the mask of %s marks no defect pixel",
-                                                      anomalous.name(j).c_str()));
-            Mat f;
-            Size g;
-            extractor->extract(image, f, g);
-            f *= featureScale;
-            for (int c : cellsHit)
-            {
-                sources.annotated.push_back(f.row(c));
-                annotatedImageIds.push_back(nNormal + j);
-                annotatedClassIds.push_back(classIds.empty() ? -1 : classIds[nNormal + j]);
-            }
-            progress.advance(1);
-        }
-        sources.annotatedImageIds = column(annotatedImageIds);
-        sources.annotatedClassIds = column(annotatedClassIds);
-    }
 
-    // 3. out-of-domain textures and synthetic defects, for the recipes that use them
+    // 1-3. patches of the normal images, the annotated anomalies and the pseudo anomalies
+    DualMemoryBank::Sources sources;
+    const double featureScale = addNormalPatches(*extractor, normal, classIds, params_.normalizeFeatures, sources);
+    if (nAnomalous > 0 && wantHead)
+        addAnnotatedPatches(*extractor, featureScale, anomalous, masks, nNormal, classIds, sources);
     const int flags = nAnomalous > 0 ? params_.banks.supervisedSources : params_.banks.unsupervisedSources;
     // synthetic defects also serve the loss (syntheticWeight), with or without annotated ones
     const bool wantSynthetic = (flags & DualMemoryBank::ABNORMAL_SYNTHETIC) || params_.syntheticWeight > 0;
     if (wantHead && ((flags & DualMemoryBank::ABNORMAL_TEXTURES) || wantSynthetic))
     {
-        std::vector<Mat> textures;
-        if (!params_.textureFolder.empty())
-            loadTextures(params_.textureFolder, textures, params_.backbone.inputSize, params_.textureImages);
-        else
-            for (int t = 0; t < params_.textureImages; t++)
-            {
-                Mat texture;
-                generateTexture(params_.backbone.inputSize, TEXTURE_RANDOM, rng, texture);
-                textures.push_back(texture);
-            }
+        const std::vector<Mat> textures = trainingTextures(params_, rng);
         if ((flags & DualMemoryBank::ABNORMAL_TEXTURES) && !textures.empty())
             sources.textures = extractAll(*extractor, ImageSource(textures), "extract-textures") * featureScale;
         if (wantSynthetic && params_.syntheticImages > 0)
@@ -732,52 +418,24 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
     // 4. both banks
     Ptr<DualMemoryBank> banks = DualMemoryBank::create(params_.banks);
     banks->build(sources, wantHead);
-    const Ptr<MemoryBank> normalBank = banks->getNormalBank();
     Ptr<KnowledgeEnhancement> enhancement;
     Ptr<ScoringHead> head;
-
     if (wantHead)
     {
-        const Ptr<MemoryBank> abnormalBank = banks->getAbnormalBank();
+        const MemoryBank& normalBank = *banks->getNormalBank();
+        const MemoryBank& abnormalBank = *banks->getAbnormalBank();
         const int k = params_.neighbours;
-        if (normalBank->size() < k + 1 || abnormalBank->size() < k + 1)
+        if (normalBank.size() < k + 1 || abnormalBank.size() < k + 1)
             CV_Error(Error::StsBadArg, cv::format("dmad: banks of %d and %d entries are too small for %d neighbours",
-                                                  normalBank->size(), abnormalBank->size(), k));
+                                                  normalBank.size(), abnormalBank.size(), k));
 
-        // 5. training patches and their leave-one-image-out neighbours, computed once for all epochs
-        const int perImage = std::max(1, (int)std::lround(params_.trainPatchRatio * cells));
-        std::vector<int> rows;
-        std::vector<int> cellOrder(cells);
-        for (int c = 0; c < cells; c++)
-            cellOrder[c] = c;
-        for (int i = 0; i < nNormal; i++)
-        {
-            for (int c = 0; c < perImage; c++)  // partial Fisher-Yates: perImage distinct cells
-                std::swap(cellOrder[c], cellOrder[c + rng.uniform(0, cells - c)]);
-            for (int c = 0; c < perImage; c++)
-                rows.push_back(i * cells + cellOrder[c]);
-        }
-        TrainingPatches normalPool, annotatedPool, syntheticPool;
-        Mat poolIds((int)rows.size(), 1, CV_32S);
-        normalPool.features.create((int)rows.size(), sources.normal.cols, CV_32F);
-        for (size_t r = 0; r < rows.size(); r++)
-        {
-            sources.normal.row(rows[r]).copyTo(normalPool.features.row((int)r));
-            poolIds.at<int>((int)r) = normalImageIds[rows[r]];
-        }
+        // 5. training patches and their leave-one-image-out neighbours
+        Mat poolIds;
+        TrainingPatches normalPool = sampleNormalPool(sources, extractor->gridSize().area(),
+                                                      params_.trainPatchRatio, rng, poolIds);
         sources.normal.release();  // the pool and the banks are all training needs from here on
-
-        auto neighbours = [&](TrainingPatches& pool, const Mat& ids, const String& task) {
-            ProgressReporter progress(task, 2);
-            Mat d;
-            normalBank->search(pool.features, k, d, pool.normalNeighbours, ids);
-            progress.advance(1);
-            abnormalBank->search(pool.features, k, d, pool.abnormalNeighbours, ids);
-            progress.finish(cv::format("%d patches", pool.size()));
-            if (countNonZero(pool.normalNeighbours < 0) || countNonZero(pool.abnormalNeighbours < 0))
-                CV_Error(Error::StsError, "dmad: too few bank entries from other images for the training patches");
-        };
-        neighbours(normalPool, poolIds, "neighbours");
+        findPoolNeighbours(normalPool, poolIds, normalBank, abnormalBank, k, "neighbours");
+        TrainingPatches annotatedPool, syntheticPool;
         double anomalyWeight = params_.annotatedWeight;
         const bool syntheticInLoss = !sources.synthetic.empty() && params_.syntheticWeight > 0;
         if (!sources.annotated.empty())
@@ -785,25 +443,27 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             // annotated defects add to the synthetic ones, never replace them: in a unified model
             // the classes without annotations still need an anomaly signal
             annotatedPool.features = sources.annotated;
-            neighbours(annotatedPool, sources.annotatedImageIds, "neighbours-anomalies");
+            findPoolNeighbours(annotatedPool, sources.annotatedImageIds, normalBank, abnormalBank, k,
+                               "neighbours-anomalies");
             if (syntheticInLoss)
             {
                 syntheticPool.features = sources.synthetic;
-                neighbours(syntheticPool, sources.syntheticImageIds, "neighbours-synthetic");
+                findPoolNeighbours(syntheticPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
+                                   "neighbours-synthetic");
             }
         }
         else if (syntheticInLoss)
         {
             // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
             annotatedPool.features = sources.synthetic;
-            neighbours(annotatedPool, sources.syntheticImageIds, "neighbours-synthetic");
+            findPoolNeighbours(annotatedPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
+                               "neighbours-synthetic");
             anomalyWeight = params_.syntheticWeight;
         }
 
         // 6. score learning
-        const int D = extractor->featureDims();
         KnowledgeEnhancement::Params ep;
-        ep.featureDims = D;
+        ep.featureDims = extractor->featureDims();
         ep.neighbours = k;
         ep.distances = params_.distanceFeatures;
         ep.seed = params_.seed;
@@ -813,30 +473,12 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         hp.hiddenDims = params_.hiddenDims;
         hp.seed = params_.seed;
         head = ScoringHead::create(hp);
-
-        TrainerSettings ts;
-        ts.epochs = params_.epochs;
-        ts.batchPatches = params_.batchPatches;
-        ts.annotatedBatchPatches = std::max(1, params_.batchPatches / 16);
-        ts.noiseStd = params_.noiseStd;
-        ts.margin = params_.margin;
-        ts.annotatedWeight = anomalyWeight;
-        ts.syntheticBatchPatches = ts.annotatedBatchPatches;
-        ts.syntheticWeight = params_.syntheticWeight;
-        ts.headLearningRate = params_.headLearningRate;
-        ts.headWeightDecay = params_.headWeightDecay;
-        ts.adaptorLearningRate = params_.adaptorLearningRate;
-        ts.adaptorWeightDecay = params_.adaptorWeightDecay;
-        ts.enhancementLearningRate = params_.enhancementLearningRate;
-        ts.enhancementWeightDecay = params_.enhancementWeightDecay;
-        ts.trainEnhancement = params_.trainEnhancement;
-        ts.featureSpaceNoise = params_.pseudoAnomalies == PSEUDO_FEATURE_NOISE;
-        ts.seed = params_.seed;
-        ScoreTrainer(ts).train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool,
-                               normalBank->getFeatures(), abnormalBank->getFeatures(), syntheticPool);
+        ScoreTrainer(trainerSettings(params_, anomalyWeight))
+            .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
+                   abnormalBank.getFeatures(), syntheticPool);
     }
 
-    grid_ = grid;
+    grid_ = extractor->gridSize();
     featureScale_ = featureScale;
     extractor_ = extractor;
     banks_ = banks;

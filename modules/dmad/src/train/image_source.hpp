@@ -1,0 +1,48 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_IMAGE_SOURCE_HPP
+#define OPENCV_DMAD_IMAGE_SOURCE_HPP
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <vector>
+
+namespace cv {
+namespace dmad {
+
+//! Images by index, from memory or read from files on demand with errors naming the file.
+class ImageSource
+{
+public:
+    explicit ImageSource(InputArrayOfArrays images)
+    {
+        if (!images.empty())
+            images.getMatVector(mats_);
+    }
+    explicit ImageSource(const std::vector<String>& files) : files_(files) {}
+
+    int size() const { return (int)(files_.empty() ? mats_.size() : files_.size()); }
+
+    Mat get(int i, int flags = IMREAD_UNCHANGED) const
+    {
+        if (files_.empty())
+            return mats_[i];
+        Mat m = imread(files_[i], flags);
+        if (m.empty())
+            CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot read image '%s'", files_[i].c_str()));
+        return m;
+    }
+
+    String name(int i) const { return files_.empty() ? cv::format("image %d", i) : files_[i]; }
+
+private:
+    std::vector<Mat> mats_;
+    std::vector<String> files_;
+};
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_IMAGE_SOURCE_HPP

@@ -1,0 +1,75 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "precomp.hpp"
+#include "train/training_pools.hpp"
+#include "io/progress.hpp"
+
+namespace cv {
+namespace dmad {
+
+TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio, RNG& rng,
+                                 Mat& poolIds)
+{
+    const int images = sources.normal.rows / cells;
+    const int perImage = std::max(1, (int)std::lround(ratio * cells));
+    std::vector<int> rows;
+    std::vector<int> cellOrder(cells);
+    for (int c = 0; c < cells; c++)
+        cellOrder[c] = c;
+    for (int i = 0; i < images; i++)
+    {
+        for (int c = 0; c < perImage; c++)  // partial Fisher-Yates: perImage distinct cells
+            std::swap(cellOrder[c], cellOrder[c + rng.uniform(0, cells - c)]);
+        for (int c = 0; c < perImage; c++)
+            rows.push_back(i * cells + cellOrder[c]);
+    }
+    TrainingPatches pool;
+    poolIds.create((int)rows.size(), 1, CV_32S);
+    pool.features.create((int)rows.size(), sources.normal.cols, CV_32F);
+    for (size_t r = 0; r < rows.size(); r++)
+    {
+        sources.normal.row(rows[r]).copyTo(pool.features.row((int)r));
+        poolIds.at<int>((int)r) = sources.normalImageIds.at<int>(rows[r]);
+    }
+    return pool;
+}
+
+void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
+                        const MemoryBank& abnormalBank, int k, const String& task)
+{
+    ProgressReporter progress(task, 2);
+    Mat d;
+    normalBank.search(pool.features, k, d, pool.normalNeighbours, imageIds);
+    progress.advance(1);
+    abnormalBank.search(pool.features, k, d, pool.abnormalNeighbours, imageIds);
+    progress.finish(cv::format("%d patches", pool.size()));
+    if (countNonZero(pool.normalNeighbours < 0) || countNonZero(pool.abnormalNeighbours < 0))
+        CV_Error(Error::StsError, "dmad: too few bank entries from other images for the training patches");
+}
+
+TrainerSettings trainerSettings(const DMAD::Params& params, double anomalyWeight)
+{
+    TrainerSettings ts;
+    ts.epochs = params.epochs;
+    ts.batchPatches = params.batchPatches;
+    ts.annotatedBatchPatches = std::max(1, params.batchPatches / 16);
+    ts.noiseStd = params.noiseStd;
+    ts.margin = params.margin;
+    ts.annotatedWeight = anomalyWeight;
+    ts.syntheticBatchPatches = ts.annotatedBatchPatches;
+    ts.syntheticWeight = params.syntheticWeight;
+    ts.headLearningRate = params.headLearningRate;
+    ts.headWeightDecay = params.headWeightDecay;
+    ts.adaptorLearningRate = params.adaptorLearningRate;
+    ts.adaptorWeightDecay = params.adaptorWeightDecay;
+    ts.enhancementLearningRate = params.enhancementLearningRate;
+    ts.enhancementWeightDecay = params.enhancementWeightDecay;
+    ts.trainEnhancement = params.trainEnhancement;
+    ts.featureSpaceNoise = params.pseudoAnomalies == DMAD::PSEUDO_FEATURE_NOISE;
+    ts.seed = params.seed;
+    return ts;
+}
+
+}} // namespace cv::dmad

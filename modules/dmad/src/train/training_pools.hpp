@@ -1,0 +1,32 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+// Training, step 5: the patches the score is learned on and their leave-one-image-out neighbours in
+// both banks, computed once for all epochs (the backbone is frozen, nothing is augmented).
+
+#ifndef OPENCV_DMAD_TRAINING_POOLS_HPP
+#define OPENCV_DMAD_TRAINING_POOLS_HPP
+
+#include "opencv2/dmad/dmad.hpp"
+#include "train/score_trainer.hpp"
+
+namespace cv {
+namespace dmad {
+
+/** `ratio` of the cells of every normal image, distinct cells drawn from `rng`, with the id of the
+    image each comes from (`poolIds`, for leave-one-image-out). */
+TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio, RNG& rng,
+                                 Mat& poolIds);
+
+/** The k nearest entries of every pool patch in both banks, leaving out the entries of the patch's
+    own image (`imageIds`). Too few entries from other images are an error. */
+void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
+                        const MemoryBank& abnormalBank, int k, const String& task);
+
+//! The trainer's settings for these parameters; `anomalyWeight` weighs the pool of anomalies.
+TrainerSettings trainerSettings(const DMAD::Params& params, double anomalyWeight);
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_TRAINING_POOLS_HPP

@@ -111,10 +111,11 @@ dmad::FeatureExtractor::Params backboneParams(const String& backbone, const Stri
     return dmad::FeatureExtractor::preset(backbone, model);  // throws for an unknown preset
 }
 
-//! Where bare backbone file names are found when $OPENCV_DMAD_BACKBONE_PATH is unset: build/backbones, ../shared/models.
+/** Where bare backbone file names are found when $OPENCV_DMAD_BACKBONE_PATH (or the deprecated
+    $DMAD_BACKBONE_PATH) is unset: build/backbones, ../shared/models. */
 void defaultBackbonePath(const char* argv0)
 {
-    if (std::getenv("OPENCV_DMAD_BACKBONE_PATH"))
+    if (std::getenv("OPENCV_DMAD_BACKBONE_PATH") || std::getenv("DMAD_BACKBONE_PATH"))
         return;
     String exe = argv0;
     const size_t slash = exe.find_last_of('/');

@@ -170,32 +170,31 @@ public:
     bool empty() const CV_OVERRIDE { return !banks_ || banks_->empty(); }
     String getDefaultName() const CV_OVERRIDE { return kModelNode; }
 
+    /** The cv::Algorithm form: the whole model inside the current node (summary and every part),
+        which read() takes back. save() writes the same parts as top-level nodes instead, so that each
+        part's own load(file, name) reads it from a model file. */
     void write(FileStorage& fs) const CV_OVERRIDE
     {
-        persistence::writeHeader(fs, kModelClass);
-        fs << "grid" << grid_ << "feature_scale" << featureScale_ << "has_head" << (int)!head_.empty()
-           << "params" << "{";
-        params_.write(fs);
-        fs << "}";
+        writeSummary(fs);
+        if (!empty())
+            writeParts(fs);
     }
 
-    void read(const FileNode&) CV_OVERRIDE
+    void read(const FileNode& node) CV_OVERRIDE
     {
-        CV_Error(Error::StsNotImplemented, "dmad: read a DMAD model with DMAD::load(filename): it spans several nodes");
+        if (!node.isMap() || node[kExtractorNode].empty())
+            CV_Error(Error::StsParseError, "dmad: the node holds no trained DMAD model (write() of a trained one)");
+        readModel(node, node, "DMAD node", String());
     }
 
     void save(const String& filename) const CV_OVERRIDE
     {
         requireTrained();
         persistence::saveAtomically(filename, [this](FileStorage& fs) {
-            persistence::writeNode(fs, kModelNode, *this);
-            persistence::writeNode(fs, kExtractorNode, *extractor_);
-            writeDualMemoryBank(fs, *banks_, kBanksNode);
-            if (head_)
-            {
-                persistence::writeNode(fs, kEnhancementNode, *enhancement_);
-                persistence::writeNode(fs, kHeadNode, *head_);
-            }
+            fs << kModelNode << "{";
+            writeSummary(fs);
+            fs << "}";
+            writeParts(fs);
         });
         CV_LOG_INFO(NULL, "dmad: model saved to " << filename);
     }
@@ -205,64 +204,9 @@ public:
     {
         FileStorage fs;
         const FileNode node = persistence::openNode(fs, filename, kModelNode, kModelNode);
-        const String where = filename;
         try
         {
-            persistence::checkHeader(node, kModelClass, where);
-            Params p;
-            p.read(node["params"]);
-            validateParams(p);
-            Size grid;
-            node["grid"] >> grid;
-            const bool hasHead = persistence::readInt(node, "has_head", where) != 0;
-            const double featureScale = persistence::readReal(node, "feature_scale", where);
-            if (!(featureScale > 0) || !std::isfinite(featureScale))
-                CV_Error(Error::StsParseError, "dmad: invalid feature_scale");
-
-            const FileNode extractorNode = fs[kExtractorNode];
-            persistence::checkHeader(extractorNode, "FeatureExtractor", String(kExtractorNode) + " node");
-            FeatureExtractor::Params ep;
-            ep.read(extractorNode);
-            ep.model = locateBeside(ep.model, filename);
-            if (!ep.config.empty())
-                ep.config = locateBeside(ep.config, filename);
-            Ptr<FeatureExtractor> extractor = FeatureExtractor::create(ep);
-            if (extractor->gridSize() != grid)
-                CV_Error(Error::StsParseError, "dmad: the backbone's grid differs from the one the model was trained on");
-
-            Ptr<DualMemoryBank> banks = readDualMemoryBank(fs, kBanksNode, filename);
-            const int D = banks->getNormalBank()->dims();
-            if (D != extractor->featureDims())
-                CV_Error(Error::StsParseError, cv::format("dmad: the memory bank has %d dims, the backbone gives %d",
-                                                          D, extractor->featureDims()));
-            Ptr<KnowledgeEnhancement> enhancement;
-            Ptr<ScoringHead> head;
-            if (hasHead)
-            {
-                if (banks->getAbnormalBank()->empty())
-                    CV_Error(Error::StsParseError, "dmad: the model has a scoring head but an empty abnormal bank");
-                // from the same parse: a second open could see another file saved meanwhile
-                KnowledgeEnhancement::Params shell;
-                shell.featureDims = 1;
-                enhancement = KnowledgeEnhancement::create(shell);
-                readPart(*enhancement, fs, kEnhancementNode, filename);
-                ScoringHead::Params headShell;
-                headShell.inputDims = headShell.hiddenDims = 1;
-                head = ScoringHead::create(headShell);
-                readPart(*head, fs, kHeadNode, filename);
-                if (enhancement->featureDims() != D || head->inputDims() != enhancement->representationDims())
-                    CV_Error(Error::StsParseError, "dmad: the enhancement and scoring head dims do not match the banks");
-            }
-            else if (p.scorer == SCORER_DMAD)
-                CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
-            params_ = p;
-            params_.backbone = ep;
-            grid_ = grid;
-            featureScale_ = featureScale;
-            extractor_ = extractor;
-            banks_ = banks;
-            enhancement_ = enhancement;
-            head_ = head;
+            readModel(node, fs.root(), filename, filename);
         }
         catch (const cv::Exception& e)
         {
@@ -273,22 +217,87 @@ public:
     }
 
 private:
-    //! Reads the top-level node `name` of an open model file into `part` (errors name the node).
-    static void readPart(Algorithm& part, const FileStorage& fs, const char* name,
-                         const String& filename)
+    void writeSummary(FileStorage& fs) const
     {
-        const FileNode node = fs[name];
-        if (node.empty())
-            CV_Error(Error::StsParseError,
-                     cv::format("dmad: '%s' has no node '%s'", filename.c_str(), name));
-        try
+        persistence::writeHeader(fs, kModelClass);
+        fs << "grid" << grid_ << "feature_scale" << featureScale_ << "has_head" << (int)!head_.empty()
+           << "params" << "{";
+        params_.write(fs);
+        fs << "}";
+    }
+
+    void writeParts(FileStorage& fs) const
+    {
+        persistence::writeNode(fs, kExtractorNode, *extractor_);
+        writeDualMemoryBank(fs, *banks_, kBanksNode);
+        if (head_)
         {
-            part.read(node);
+            persistence::writeNode(fs, kEnhancementNode, *enhancement_);
+            persistence::writeNode(fs, kHeadNode, *head_);
         }
-        catch (const cv::Exception& e)
+    }
+
+    /** Reads the model whose summary is `node` and whose parts are children of `container` (the
+        file's root for a model file, `node` itself for write()'s form). Nothing changes on error.
+        @param where the place named in errors
+        @param modelFile the model's file, beside which a missing backbone file is looked for (or empty) */
+    void readModel(const FileNode& node, const FileNode& container, const String& where, const String& modelFile)
+    {
+        persistence::checkHeader(node, kModelClass, where);
+        Params p;
+        p.read(node["params"]);
+        validateParams(p);
+        Size grid;
+        node["grid"] >> grid;
+        const bool hasHead = persistence::readInt(node, "has_head", where) != 0;
+        const double featureScale = persistence::readReal(node, "feature_scale", where);
+        if (!(featureScale > 0) || !std::isfinite(featureScale))
+            CV_Error(Error::StsParseError, "dmad: invalid feature_scale");
+
+        const FileNode extractorNode = container[kExtractorNode];
+        persistence::checkHeader(extractorNode, "FeatureExtractor", String(kExtractorNode) + " node");
+        FeatureExtractor::Params ep;
+        ep.read(extractorNode);
+        ep.model = locateBeside(ep.model, modelFile);
+        if (!ep.config.empty())
+            ep.config = locateBeside(ep.config, modelFile);
+        Ptr<FeatureExtractor> extractor = FeatureExtractor::create(ep);
+        if (extractor->gridSize() != grid)
+            CV_Error(Error::StsParseError, "dmad: the backbone's grid differs from the one the model was trained on");
+
+        Ptr<DualMemoryBank> banks = readDualMemoryBank(container, kBanksNode, where);
+        const int D = banks->getNormalBank()->dims();
+        if (D != extractor->featureDims())
+            CV_Error(Error::StsParseError, cv::format("dmad: the memory bank has %d dims, the backbone gives %d",
+                                                      D, extractor->featureDims()));
+        Ptr<KnowledgeEnhancement> enhancement;
+        Ptr<ScoringHead> head;
+        if (hasHead)
         {
-            persistence::rethrowWithPlace(e, filename, node);
+            if (banks->getAbnormalBank()->empty())
+                CV_Error(Error::StsParseError, "dmad: the model has a scoring head but an empty abnormal bank");
+            // from the same parse: a second open could see another file saved meanwhile
+            KnowledgeEnhancement::Params shell;
+            shell.featureDims = 1;
+            enhancement = KnowledgeEnhancement::create(shell);
+            persistence::readAlgorithmNode(*enhancement, container, kEnhancementNode, where);
+            ScoringHead::Params headShell;
+            headShell.inputDims = headShell.hiddenDims = 1;
+            head = ScoringHead::create(headShell);
+            persistence::readAlgorithmNode(*head, container, kHeadNode, where);
+            if (enhancement->featureDims() != D || head->inputDims() != enhancement->representationDims())
+                CV_Error(Error::StsParseError, "dmad: the enhancement and scoring head dims do not match the banks");
         }
+        else if (p.scorer == SCORER_DMAD)
+            CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
+        params_ = p;
+        params_.backbone = ep;
+        grid_ = grid;
+        featureScale_ = featureScale;
+        extractor_ = extractor;
+        banks_ = banks;
+        enhancement_ = enhancement;
+        head_ = head;
     }
 
     static String locateBeside(const String& path, const String& modelFile)

@@ -180,6 +180,43 @@ TEST(DMAD_Model, concurrent_predict_equals_sequential_micro)
     checkConcurrentPredictions(*DMAD::load(file.path), data.testImages);
 }
 
+/** The cv::Algorithm contract: write() puts the whole model into one node and read() takes it back,
+    in memory and through a file node of the caller's; the result scores exactly as the original. */
+TEST(DMAD_Model, write_and_read_round_trip_the_whole_model)
+{
+    const MicroDataset data;
+    Ptr<DMAD> trained = DMAD::create(microParams());
+    trained->train(data.normal, data.anomalous, data.masks);
+    const std::vector<float> expected = scoresOf(*trained, data.testImages);
+    for (const char* format : { ".yml", ".json", ".xml" })
+    {
+        FileStorage out(format, FileStorage::WRITE | FileStorage::MEMORY);
+        out << "my_model" << "{";
+        trained->write(out);
+        out << "}";
+        out << "something_else" << 42;
+        FileStorage in(out.releaseAndGetString(), FileStorage::READ | FileStorage::MEMORY);
+        Ptr<DMAD> restored = DMAD::create();
+        ASSERT_TRUE(restored->empty());
+        restored->read(in["my_model"]);
+        ASSERT_FALSE(restored->empty()) << format;
+        EXPECT_EQ(expected, scoresOf(*restored, data.testImages)) << format;
+        EXPECT_EQ(trained->getMemoryBanks()->getAbnormalBank()->size(),
+                  restored->getMemoryBanks()->getAbnormalBank()->size()) << format;
+        EXPECT_DOUBLE_EQ(trained->getFeatureScale(), restored->getFeatureScale()) << format;
+        // a node without a model is refused, and the model read before stays as it was
+        EXPECT_CV_ERROR(restored->read(in["something_else"]), "holds no trained DMAD model");
+        EXPECT_EQ(expected, scoresOf(*restored, data.testImages)) << format;
+    }
+    // an untrained model writes its parameters only, which read() refuses as a model
+    FileStorage out(".yml", FileStorage::WRITE | FileStorage::MEMORY);
+    out << "untrained" << "{";
+    DMAD::create()->write(out);
+    out << "}";
+    FileStorage in(out.releaseAndGetString(), FileStorage::READ | FileStorage::MEMORY);
+    EXPECT_CV_ERROR(DMAD::create()->read(in["untrained"]), "holds no trained DMAD model");
+}
+
 TEST(DMAD_Model, patchcore_scorer_is_the_nearest_normal_distance)
 {
     DMAD_REQUIRE_MOBILENET(model);

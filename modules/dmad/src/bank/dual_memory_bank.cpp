@@ -253,12 +253,13 @@ public:
         persistence::writeNode(fs, kAbnormalBankNode, *abnormal_);
     }
 
-    //! Reads the DualMemoryBank node and the two bank nodes beside it in the same file.
-    void readAll(const FileNode& dualNode, const FileStorage& fs, const String& filename)
+    //! Reads the DualMemoryBank node and the two bank nodes beside it (children of `container`).
+    void readAll(const FileNode& dualNode, const FileNode& container, const String& filename)
     {
         read(dualNode);
-        Ptr<MemoryBank> normal = readBank(fs, kNormalBankNode, filename);
-        Ptr<MemoryBank> abnormal = readBank(fs, kAbnormalBankNode, filename);
+        Ptr<MemoryBank> normal = MemoryBank::create(), abnormal = MemoryBank::create();
+        persistence::readAlgorithmNode(*normal, container, kNormalBankNode, filename);
+        persistence::readAlgorithmNode(*abnormal, container, kAbnormalBankNode, filename);
         if (normal->empty())
             CV_Error(Error::StsParseError, cv::format("dmad: '%s' holds an empty normal memory bank", filename.c_str()));
         if (!abnormal->empty() && normal->dims() != abnormal->dims())
@@ -278,23 +279,6 @@ public:
     String getDefaultName() const CV_OVERRIDE { return kDualNode; }
 
 private:
-    static Ptr<MemoryBank> readBank(const FileStorage& fs, const char* name, const String& filename)
-    {
-        const FileNode node = fs[name];
-        if (node.empty())
-            CV_Error(Error::StsParseError, cv::format("dmad: '%s' has no node '%s'", filename.c_str(), name));
-        Ptr<MemoryBank> bank = MemoryBank::create();
-        try
-        {
-            bank->read(node);
-        }
-        catch (const cv::Exception& e)
-        {
-            CV_Error(e.code, cv::format("%s (node '%s' in '%s')", e.err.c_str(), name, filename.c_str()));
-        }
-        return bank;
-    }
-
     static void validate(const Params& p)
     {
         if (!(p.normalCoresetRatio > 0 && p.normalCoresetRatio <= 1) ||
@@ -326,7 +310,7 @@ Ptr<DualMemoryBank> DualMemoryBank::load(const String& filename, const String& o
     Ptr<DualMemoryBankImpl> dual = makePtr<DualMemoryBankImpl>(Params());
     try
     {
-        dual->readAll(node, fs, filename);
+        dual->readAll(node, fs.root(), filename);
     }
     catch (const cv::Exception& e)
     {
@@ -340,13 +324,13 @@ void writeDualMemoryBank(FileStorage& fs, const DualMemoryBank& banks, const Str
     dynamic_cast<const DualMemoryBankImpl&>(banks).writeAll(fs, name);
 }
 
-Ptr<DualMemoryBank> readDualMemoryBank(const FileStorage& fs, const String& name, const String& filename)
+Ptr<DualMemoryBank> readDualMemoryBank(const FileNode& container, const String& name, const String& filename)
 {
-    const FileNode node = fs[name];
+    const FileNode node = container[name];
     if (node.empty())
         CV_Error(Error::StsParseError, cv::format("dmad: '%s' has no node '%s'", filename.c_str(), name.c_str()));
     Ptr<DualMemoryBankImpl> dual = makePtr<DualMemoryBankImpl>(DualMemoryBank::Params());
-    dual->readAll(node, fs, filename);
+    dual->readAll(node, container, filename);
     return dual;
 }
 

@@ -278,8 +278,7 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename,
-                                    [this](FileStorage& fs) { persistence::writeNode(fs, kBankNode, *this); });
+        persistence::saveAlgorithm(filename, kBankNode, *this);
     }
 
     String getDefaultName() const CV_OVERRIDE { return kBankNode; }
@@ -340,17 +339,8 @@ Ptr<MemoryBank> MemoryBank::create(const Params& params)
 
 Ptr<MemoryBank> MemoryBank::load(const String& filename, const String& objname)
 {
-    FileStorage fs;
-    const FileNode node = persistence::openNode(fs, filename, objname, kBankNode);
     Ptr<MemoryBank> bank = create();
-    try
-    {
-        bank->read(node);
-    }
-    catch (const cv::Exception& e)
-    {
-        persistence::rethrowWithPlace(e, filename, node);
-    }
+    persistence::loadAlgorithm(*bank, filename, objname, kBankNode);
     return bank;
 }
 

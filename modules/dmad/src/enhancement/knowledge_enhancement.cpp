@@ -117,8 +117,7 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename,
-                                    [this](FileStorage& fs) { persistence::writeNode(fs, kEnhancementNode, *this); });
+        persistence::saveAlgorithm(filename, kEnhancementNode, *this);
     }
 
     String getDefaultName() const CV_OVERRIDE { return kEnhancementNode; }
@@ -134,17 +133,8 @@ Ptr<KnowledgeEnhancement> KnowledgeEnhancement::create(const Params& params)
 
 Ptr<KnowledgeEnhancement> KnowledgeEnhancement::load(const String& filename, const String& objname)
 {
-    FileStorage fs;
-    const FileNode node = persistence::openNode(fs, filename, objname, kEnhancementNode);
     Ptr<KnowledgeEnhancement> e = makePtr<KnowledgeEnhancementImpl>();
-    try
-    {
-        e->read(node);
-    }
-    catch (const cv::Exception& ex)
-    {
-        persistence::rethrowWithPlace(ex, filename, node);
-    }
+    persistence::loadAlgorithm(*e, filename, objname, kEnhancementNode);
     return e;
 }
 

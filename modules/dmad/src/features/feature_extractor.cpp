@@ -350,8 +350,7 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename,
-                                    [this](FileStorage& fs) { persistence::writeNode(fs, kExtractorNode, *this); });
+        persistence::saveAlgorithm(filename, kExtractorNode, *this);
     }
 
     bool empty() const CV_OVERRIDE { return net_.empty(); }

@@ -15,7 +15,9 @@ namespace dmad {
 //! Writes the DualMemoryBank node `name` plus the "normal_bank" and "abnormal_bank" nodes.
 void writeDualMemoryBank(FileStorage& fs, const DualMemoryBank& banks, const String& name);
 //! Reads what writeDualMemoryBank() wrote.
-Ptr<DualMemoryBank> readDualMemoryBank(const FileStorage& fs, const String& name, const String& filename);
+/** Reads the DualMemoryBank node `name` and its two bank nodes, children of `container` (a model
+    file's root, or a node holding a whole model); errors name `filename`. */
+Ptr<DualMemoryBank> readDualMemoryBank(const FileNode& container, const String& name, const String& filename);
 
 }} // namespace cv::dmad
 

@@ -450,5 +450,42 @@ Mat readMat(const FileNode& node, const char* key, const String& where)
     return m;
 }
 
+void saveAlgorithm(const String& filename, const String& name, const Algorithm& part)
+{
+    saveAtomically(filename, [&](FileStorage& fs) { writeNode(fs, name, part); });
+}
+
+void loadAlgorithm(Algorithm& part, const String& filename, const String& objname,
+                   const String& defaultName)
+{
+    FileStorage fs;
+    const FileNode node = openNode(fs, filename, objname, defaultName);
+    try
+    {
+        part.read(node);
+    }
+    catch (const cv::Exception& e)
+    {
+        rethrowWithPlace(e, filename, node);
+    }
+}
+
+void readAlgorithmNode(Algorithm& part, const FileNode& container, const String& name,
+                       const String& filename)
+{
+    const FileNode node = container[name];
+    if (node.empty())
+        CV_Error(Error::StsParseError,
+                 cv::format("dmad: '%s' has no node '%s'", filename.c_str(), name.c_str()));
+    try
+    {
+        part.read(node);
+    }
+    catch (const cv::Exception& e)
+    {
+        rethrowWithPlace(e, filename, node);
+    }
+}
+
 } // namespace persistence
 }} // namespace cv::dmad

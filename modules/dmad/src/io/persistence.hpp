@@ -57,6 +57,21 @@ void writeNode(FileStorage& fs, const String& name, const Algorithm& algorithm);
 FileNode openNode(FileStorage& fs, const String& filename, const String& objname,
                   const String& defaultName);
 
+/** The save() of every part: `part` as the one top-level node `name` of `filename`, written by
+    saveAtomically(). */
+void saveAlgorithm(const String& filename, const String& name, const Algorithm& part);
+
+/** The load() of every part: reads `part` from node `objname` of a file written by
+    saveAlgorithm() (openNode() picks the node); errors name the file and node. */
+void loadAlgorithm(Algorithm& part, const String& filename, const String& objname,
+                   const String& defaultName);
+
+/** Reads `part` from the child `name` of `container`: the root of an open model file (its parts,
+    from one parse) or a node holding a whole model. A missing node and the part's errors name
+    `filename` (the file, or the place) and the node. */
+void readAlgorithmNode(Algorithm& part, const FileNode& container, const String& name,
+                       const String& filename);
+
 /** Rethrows `e` with the place appended, "(node 'name' in 'file')", unless its message already
     names the file. For the catch blocks of the load() functions. */
 CV_NORETURN void rethrowWithPlace(const cv::Exception& e, const String& filename,

@@ -85,8 +85,7 @@ public:
 
     void save(const String& filename) const CV_OVERRIDE
     {
-        persistence::saveAtomically(filename,
-                                    [this](FileStorage& fs) { persistence::writeNode(fs, kHeadNode, *this); });
+        persistence::saveAlgorithm(filename, kHeadNode, *this);
     }
 
     String getDefaultName() const CV_OVERRIDE { return kHeadNode; }
@@ -102,17 +101,8 @@ Ptr<ScoringHead> ScoringHead::create(const Params& params)
 
 Ptr<ScoringHead> ScoringHead::load(const String& filename, const String& objname)
 {
-    FileStorage fs;
-    const FileNode node = persistence::openNode(fs, filename, objname, kHeadNode);
     Ptr<ScoringHead> head = makePtr<ScoringHeadImpl>();
-    try
-    {
-        head->read(node);
-    }
-    catch (const cv::Exception& ex)
-    {
-        persistence::rethrowWithPlace(ex, filename, node);
-    }
+    persistence::loadAlgorithm(*head, filename, objname, kHeadNode);
     return head;
 }
 

@@ -3,7 +3,7 @@
 // of this distribution and at http://opencv.org/license.html.
 
 // Byte-level access to saved dmad files, for the tests that damage or edit them. The checksum line
-// is recomputed here independently of the library (src/persistence.hpp documents its format).
+// is recomputed here independently of the library (src/io/persistence.hpp documents its format).
 
 #ifndef OPENCV_DMAD_TEST_FILES_HPP
 #define OPENCV_DMAD_TEST_FILES_HPP

@@ -2,14 +2,6 @@
 // It is subject to the license terms in the LICENSE file found in the top-level directory
 // of this distribution and at http://opencv.org/license.html.
 
+// The same main as the dmad tests (GTest standalone, CV_TEST_MAIN in an OpenCV tree).
 #include "test_precomp.hpp"
-
-#ifdef DMAD_STANDALONE
-int main(int argc, char** argv)
-{
-    ::testing::InitGoogleTest(&argc, argv);
-    return RUN_ALL_TESTS();
-}
-#else
-CV_TEST_MAIN("cv")
-#endif
+#include "../../dmad/test/test_main.cpp"

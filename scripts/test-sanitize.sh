@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fast part of opencv_test_dmad under AddressSanitizer and UndefinedBehaviorSanitizer
+# The fast part of opencv_test_dmad, and opencv_test_dmad_eval, under AddressSanitizer and UndefinedBehaviorSanitizer
 # (-DDMAD_SANITIZE=ON, RelWithDebInfo, in build-sanitize/). Any report fails the run: UBSan aborts
 # on its first finding (-fno-sanitize-recover=all), ASan halts on its first error, and leaks are
 # reported at exit (scripts/sanitize/lsan.supp may name third-party libraries; it is empty).
@@ -16,7 +16,7 @@ cmake -S "$root" -B "$build" -DDMAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInf
       -DDMAD_BUILD_SAMPLES=ON -DDMAD_BUILD_BENCHMARKS=OFF -DDMAD_WITH_CUDA=OFF >/dev/null
 # The compiler's output (GCC 12 repeats Eigen's known AVX-512 maybe-uninitialized warning under
 # the sanitizers) goes to a log, shown when the build fails.
-if ! cmake --build "$build" -j "$jobs" --target opencv_test_dmad >"$build/build.log" 2>&1; then
+if ! cmake --build "$build" -j "$jobs" --target opencv_test_dmad opencv_test_dmad_eval >"$build/build.log" 2>&1; then
   tail -n 60 "$build/build.log"
   echo "sanitize: the build failed (log: $build/build.log)"
   exit 1
@@ -33,7 +33,9 @@ export DMAD_QUIET=1
 start=$(date +%s)
 log="$build/sanitize.log"
 set +e
-"$build/bin/opencv_test_dmad" --gtest_filter="*:-$slow" 2>&1 | tee "$log" |
+{ "$build/bin/opencv_test_dmad_eval"; eval_status=$?
+  "$build/bin/opencv_test_dmad" --gtest_filter="*:-$slow"; dmad_status=$?
+  [ $eval_status -eq 0 ] && [ $dmad_status -eq 0 ]; } 2>&1 | tee "$log" |
     grep -E '^\[ *(FAILED|PASSED|SKIPPED|FUZZ) *\]|^\[==========\]|ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY:'
 status=${PIPESTATUS[0]}
 set -e

@@ -351,28 +351,28 @@ int main(int argc, char** argv)
         params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
         params.seed = seed;
         if (epochs > 0)
-            params.epochs = epochs;
+            params.training.epochs = epochs;
         if (neighbours > 0)
             params.neighbours = neighbours;
         if (parser.get<double>("lr") > 0)
         {
-            params.headLearningRate = parser.get<double>("lr");
-            params.adaptorLearningRate = params.enhancementLearningRate = params.headLearningRate / 2;
+            params.training.headLearningRate = parser.get<double>("lr");
+            params.training.adaptorLearningRate = params.training.enhancementLearningRate = params.training.headLearningRate / 2;
         }
         if (parser.get<int>("batch") > 0)
-            params.batchPatches = parser.get<int>("batch");
+            params.training.batchPatches = parser.get<int>("batch");
         if (parser.get<int>("hidden") > 0)
             params.hiddenDims = parser.get<int>("hidden");
         if (parser.get<double>("noise") >= 0)
-            params.noiseStd = parser.get<double>("noise");
+            params.training.noiseStd = parser.get<double>("noise");
         if (parser.get<double>("coreset") > 0)
             params.banks.normalCoresetRatio = parser.get<double>("coreset");
         if (parser.get<int>("distances") >= 0)
             params.distanceFeatures = parser.get<int>("distances") != 0;
         if (parser.get<int>("pseudo") >= 0)
-            params.pseudoAnomalies = parser.get<int>("pseudo");
+            params.training.pseudoAnomalies = parser.get<int>("pseudo");
         if (parser.get<double>("synthetic-weight") >= 0)
-            params.syntheticWeight = parser.get<double>("synthetic-weight");
+            params.training.syntheticWeight = parser.get<double>("synthetic-weight");
         if (parser.get<int>("recipe") >= 0)
             params.banks.unsupervisedSources = parser.get<int>("recipe");
 
@@ -458,14 +458,14 @@ int main(int argc, char** argv)
              << "    \"seed\": " << seed << ",\n"
              << "    \"loaded_model\": " << jsonString(loadPath) << ",\n"
              << "    \"threads\": " << getNumThreads() << ",\n"
-             << "    \"epochs\": " << params.epochs << ",\n"
+             << "    \"epochs\": " << params.training.epochs << ",\n"
              << "    \"neighbours\": " << params.neighbours << ",\n"
              << "    \"hidden_dims\": " << params.hiddenDims << ",\n"
-             << "    \"batch_patches\": " << params.batchPatches << ",\n"
-             << "    \"head_learning_rate\": " << params.headLearningRate << ",\n"
-             << "    \"noise_std\": " << params.noiseStd << ",\n"
-             << "    \"synthetic_weight\": " << params.syntheticWeight << ",\n"
-             << "    \"pseudo_anomalies\": " << params.pseudoAnomalies << ",\n"
+             << "    \"batch_patches\": " << params.training.batchPatches << ",\n"
+             << "    \"head_learning_rate\": " << params.training.headLearningRate << ",\n"
+             << "    \"noise_std\": " << params.training.noiseStd << ",\n"
+             << "    \"synthetic_weight\": " << params.training.syntheticWeight << ",\n"
+             << "    \"pseudo_anomalies\": " << params.training.pseudoAnomalies << ",\n"
              << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"

@@ -52,7 +52,7 @@ int main(int argc, char** argv)
         // The CPU configuration with a backbone preset; Params::paper() is the paper's WideResNet50.
         dmad::DMAD::Params params = dmad::DMAD::Params::cpu(parser.get<String>("backbone"),
                                                             parser.get<String>("model"));
-        params.epochs = parser.get<int>("epochs");
+        params.training.epochs = parser.get<int>("epochs");
         Ptr<dmad::DMAD> model = dmad::DMAD::create(params);
         //! [create]
 

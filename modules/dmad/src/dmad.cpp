@@ -413,7 +413,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         addAnnotatedPatches(*extractor, featureScale, anomalous, masks, nNormal, classIds, sources);
     const int flags = nAnomalous > 0 ? params_.banks.supervisedSources : params_.banks.unsupervisedSources;
     // synthetic defects also serve the loss (syntheticWeight), with or without annotated ones
-    const bool wantSynthetic = (flags & DualMemoryBank::ABNORMAL_SYNTHETIC) || params_.syntheticWeight > 0;
+    const bool wantSynthetic = (flags & DualMemoryBank::ABNORMAL_SYNTHETIC) || params_.training.syntheticWeight > 0;
     if (wantHead && ((flags & DualMemoryBank::ABNORMAL_TEXTURES) || wantSynthetic))
     {
         const std::vector<Mat> textures = trainingTextures(params_, rng);
@@ -441,12 +441,12 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         // 5. training patches and their leave-one-image-out neighbours
         Mat poolIds;
         TrainingPatches normalPool = sampleNormalPool(sources, extractor->gridSize().area(),
-                                                      params_.trainPatchRatio, rng, poolIds);
+                                                      params_.training.trainPatchRatio, rng, poolIds);
         sources.normal.release();  // the pool and the banks are all training needs from here on
         findPoolNeighbours(normalPool, poolIds, normalBank, abnormalBank, k, "neighbours");
         TrainingPatches annotatedPool, syntheticPool;
-        double anomalyWeight = params_.annotatedWeight;
-        const bool syntheticInLoss = !sources.synthetic.empty() && params_.syntheticWeight > 0;
+        double anomalyWeight = params_.training.annotatedWeight;
+        const bool syntheticInLoss = !sources.synthetic.empty() && params_.training.syntheticWeight > 0;
         if (!sources.annotated.empty())
         {
             // annotated defects add to the synthetic ones, never replace them: in a unified model
@@ -467,7 +467,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             annotatedPool.features = sources.synthetic;
             findPoolNeighbours(annotatedPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
                                "neighbours-synthetic");
-            anomalyWeight = params_.syntheticWeight;
+            anomalyWeight = params_.training.syntheticWeight;
         }
 
         // 6. score learning
@@ -482,7 +482,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         hp.hiddenDims = params_.hiddenDims;
         hp.seed = params_.seed;
         head = ScoringHead::create(hp);
-        ScoreTrainer(trainerSettings(params_, anomalyWeight))
+        ScoreTrainer(params_.training, params_.seed, anomalyWeight)
             .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
                    abnormalBank.getFeatures(), syntheticPool);
     }

@@ -19,14 +19,17 @@ namespace dmad {
 // - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
 //   and added to them otherwise;
 // - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches.
+DMAD::TrainingParams::TrainingParams()
+    : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), noiseStd(0.25), margin(0.5),
+      annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5), adaptorLearningRate(5e-4),
+      adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4), enhancementWeightDecay(1e-2), syntheticWeight(1),
+      pseudoAnomalies(PSEUDO_FEATURE_NOISE)
+{
+}
+
 DMAD::Params::Params()
-    : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1),
-      trainEnhancement(true), hiddenDims(256), epochs(8), batchPatches(1024), trainPatchRatio(0.25),
-      noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),
-      adaptorLearningRate(5e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4),
-      enhancementWeightDecay(1e-2), syntheticImages(200), textureImages(47), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_FEATURE_NOISE), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
-      seed(0)
+    : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1), hiddenDims(256),
+      syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4), seed(0)
 {
 }
 
@@ -42,30 +45,32 @@ DMAD::Params DMAD::Params::paper(const String& wrn50Model)
     // the reference code's values (docs: dmad-method.md section 3)
     Params p = cpu("wrn50", wrn50Model);
     p.hiddenDims = 1024;
-    p.epochs = 160;
-    p.batchPatches = 32768;
-    p.trainPatchRatio = 1.0;
-    p.noiseStd = 0.015;
-    p.pseudoAnomalies = PSEUDO_REPRESENTATION_NOISE;
+    p.training.epochs = 160;
+    p.training.batchPatches = 32768;
+    p.training.trainPatchRatio = 1.0;
+    p.training.noiseStd = 0.015;
+    p.training.pseudoAnomalies = PSEUDO_REPRESENTATION_NOISE;
     p.distanceFeatures = false;
     p.normalizeFeatures = false;
-    p.syntheticWeight = 0;
-    p.headLearningRate = 2e-4;
-    p.adaptorLearningRate = p.enhancementLearningRate = 1e-4;
+    p.training.syntheticWeight = 0;
+    p.training.headLearningRate = 2e-4;
+    p.training.adaptorLearningRate = p.training.enhancementLearningRate = 1e-4;
     return p;
 }
 
 void DMAD::Params::write(FileStorage& fs) const
 {
-    fs << "scorer" << scorer << "neighbours" << neighbours << "train_enhancement" << (int)trainEnhancement
-       << "hidden_dims" << hiddenDims << "epochs" << epochs << "batch_patches" << batchPatches
-       << "train_patch_ratio" << trainPatchRatio << "noise_std" << noiseStd << "margin" << margin
-       << "annotated_weight" << annotatedWeight << "head_learning_rate" << headLearningRate
-       << "head_weight_decay" << headWeightDecay << "adaptor_learning_rate" << adaptorLearningRate
-       << "adaptor_weight_decay" << adaptorWeightDecay << "enhancement_learning_rate" << enhancementLearningRate
-       << "enhancement_weight_decay" << enhancementWeightDecay << "synthetic_images" << syntheticImages
-       << "texture_images" << textureImages << "synthetic_weight" << syntheticWeight
-       << "pseudo_anomalies" << pseudoAnomalies << "distance_features" << (int)distanceFeatures
+    // the training fields stay flat in the file, as before TrainingParams, so old files read the same
+    const TrainingParams& t = training;
+    fs << "scorer" << scorer << "neighbours" << neighbours << "train_enhancement" << (int)t.trainEnhancement
+       << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
+       << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
+       << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
+       << "head_weight_decay" << t.headWeightDecay << "adaptor_learning_rate" << t.adaptorLearningRate
+       << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate
+       << "enhancement_weight_decay" << t.enhancementWeightDecay << "synthetic_images" << syntheticImages
+       << "texture_images" << textureImages << "synthetic_weight" << t.syntheticWeight
+       << "pseudo_anomalies" << t.pseudoAnomalies << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "seed" << seed;
@@ -83,24 +88,24 @@ void DMAD::Params::read(const FileNode& node)
     using persistence::readReal;
     scorer = readInt(node, "scorer", where);
     neighbours = readInt(node, "neighbours", where);
-    trainEnhancement = readInt(node, "train_enhancement", where) != 0;
+    training.trainEnhancement = readInt(node, "train_enhancement", where) != 0;
     hiddenDims = readInt(node, "hidden_dims", where);
-    epochs = readInt(node, "epochs", where);
-    batchPatches = readInt(node, "batch_patches", where);
-    trainPatchRatio = readReal(node, "train_patch_ratio", where);
-    noiseStd = readReal(node, "noise_std", where);
-    margin = readReal(node, "margin", where);
-    annotatedWeight = readReal(node, "annotated_weight", where);
-    headLearningRate = readReal(node, "head_learning_rate", where);
-    headWeightDecay = readReal(node, "head_weight_decay", where);
-    adaptorLearningRate = readReal(node, "adaptor_learning_rate", where);
-    adaptorWeightDecay = readReal(node, "adaptor_weight_decay", where);
-    enhancementLearningRate = readReal(node, "enhancement_learning_rate", where);
-    enhancementWeightDecay = readReal(node, "enhancement_weight_decay", where);
+    training.epochs = readInt(node, "epochs", where);
+    training.batchPatches = readInt(node, "batch_patches", where);
+    training.trainPatchRatio = readReal(node, "train_patch_ratio", where);
+    training.noiseStd = readReal(node, "noise_std", where);
+    training.margin = readReal(node, "margin", where);
+    training.annotatedWeight = readReal(node, "annotated_weight", where);
+    training.headLearningRate = readReal(node, "head_learning_rate", where);
+    training.headWeightDecay = readReal(node, "head_weight_decay", where);
+    training.adaptorLearningRate = readReal(node, "adaptor_learning_rate", where);
+    training.adaptorWeightDecay = readReal(node, "adaptor_weight_decay", where);
+    training.enhancementLearningRate = readReal(node, "enhancement_learning_rate", where);
+    training.enhancementWeightDecay = readReal(node, "enhancement_weight_decay", where);
     syntheticImages = readInt(node, "synthetic_images", where);
     textureImages = readInt(node, "texture_images", where);
-    syntheticWeight = readReal(node, "synthetic_weight", where);
-    pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
+    training.syntheticWeight = readReal(node, "synthetic_weight", where);
+    training.pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
     distanceFeatures = readInt(node, "distance_features", where) != 0;
     normalizeFeatures = readInt(node, "normalize_features", where) != 0;
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
@@ -114,22 +119,22 @@ DMAD::Timings::Timings() : images(0), extractMs(0), searchMs(0), scoreMs(0), map
 
 void validateParams(const DMAD::Params& p)
 {
+    const DMAD::TrainingParams& t = p.training;
     if (p.scorer != DMAD::SCORER_DMAD && p.scorer != DMAD::SCORER_PATCHCORE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", p.scorer));
-    if (p.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && p.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
-        CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", p.pseudoAnomalies));
-    if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || p.epochs < 1 || p.batchPatches < 2)
+    if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
+        CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
+    if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || t.epochs < 1 || t.batchPatches < 2)
         CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
                                    "must be positive");
-    if (!(p.trainPatchRatio > 0 && p.trainPatchRatio <= 1))
+    if (!(t.trainPatchRatio > 0 && t.trainPatchRatio <= 1))
         CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
-    if (!(p.noiseStd >= 0) || !(p.margin >= 0) || !(p.annotatedWeight >= 0))
+    if (!(t.noiseStd >= 0) || !(t.margin >= 0) || !(t.annotatedWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: noiseStd, margin and annotatedWeight must be >= 0");
     if (!(p.mapSigma >= 0 && p.mapSigma <= 64))  // 64 px at 256 px blurs a quarter of the image
         CV_Error(Error::StsBadArg, cv::format("dmad: mapSigma %g must be in [0, 64]", p.mapSigma));
-    if (p.syntheticImages < 0 || p.textureImages < 0 || !(p.syntheticWeight >= 0))
+    if (p.syntheticImages < 0 || p.textureImages < 0 || !(t.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }
-
 
 }} // namespace cv::dmad

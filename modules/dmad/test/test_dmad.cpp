@@ -60,7 +60,7 @@ TEST(DMAD_Model, semi_supervised_learns_the_annotated_defects)
     DMAD_REQUIRE_MOBILENET(model);
     const TinyDataset data;
     DMAD::Params p = tinyParams(model);
-    p.epochs = 6;
+    p.training.epochs = 6;
     Ptr<DMAD> dmad = DMAD::create(p);
     dmad->train(data.normal, data.anomalous, data.masks, data.classIds);
     EXPECT_EQ(DualMemoryBank::ABNORMAL_ANNOTATED | DualMemoryBank::ABNORMAL_ANOMALY_CENTRE |
@@ -261,7 +261,7 @@ TEST(DMAD_Model, clear_errors)
     EXPECT_CV_ERROR(dmad->train(data.normal, data.anomalous, blank), "marks no defect pixel");
     EXPECT_CV_ERROR(DMAD::load("/nonexistent/model.yml.gz"), "cannot open");
     DMAD::Params bad = tinyParams(model);
-    bad.trainPatchRatio = 0;
+    bad.training.trainPatchRatio = 0;
     EXPECT_CV_ERROR(DMAD::create(bad), "trainPatchRatio");
 }
 

@@ -83,13 +83,15 @@ TEST(DMAD_ScoreTrainer, learns_what_normal_patches_look_like)
     RNG init(1);
     enhancement.init(D, 1, init);
     head.init(3 * D, 32, init);
-    TrainerSettings s;
+    DMAD::TrainingParams s;
     s.epochs = 30;
     s.batchPatches = 256;
     s.noiseStd = 0.1;
     s.headLearningRate = 1e-3;
     s.adaptorLearningRate = s.enhancementLearningRate = 5e-4;
-    const double loss = ScoreTrainer(s).train(enhancement, head, data.pool, TrainingPatches(), data.normalBank,
+    s.pseudoAnomalies = DMAD::PSEUDO_REPRESENTATION_NOISE;  // the noise on the representation, as the reference
+    const double loss = ScoreTrainer(s, 0, s.annotatedWeight).train(enhancement, head, data.pool, TrainingPatches(),
+                                                                     data.normalBank,
                                               data.abnormalBank);
     EXPECT_LT(loss, 0.6) << "the constant-score plateau is 1.0";
 

@@ -79,10 +79,10 @@ inline DMAD::Params tinyParams(const std::string& model)
     DMAD::Params p = DMAD::Params::cpu("mobilenet_v2", model);
     p.backbone.inputSize = Size(128, 128);  // a 16 x 16 grid
     p.banks.normalCoresetRatio = 0.1;
-    p.epochs = 3;
-    p.batchPatches = 256;
+    p.training.epochs = 3;
+    p.training.batchPatches = 256;
     p.hiddenDims = 32;
-    p.trainPatchRatio = 0.5;
+    p.training.trainPatchRatio = 0.5;
     p.syntheticImages = 4;
     p.textureImages = 3;
     return p;
@@ -109,10 +109,10 @@ inline DMAD::Params microParams()
     DMAD::Params p;
     p.backbone = microBackbone();
     p.banks.normalCoresetRatio = 0.1;
-    p.epochs = 2;
-    p.batchPatches = 64;
+    p.training.epochs = 2;
+    p.training.batchPatches = 64;
     p.hiddenDims = 8;
-    p.trainPatchRatio = 0.5;
+    p.training.trainPatchRatio = 0.5;
     p.syntheticImages = 2;
     p.textureImages = 2;
     return p;

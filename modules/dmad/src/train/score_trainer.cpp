@@ -61,10 +61,12 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
                            const Mat& abnormalBank, const TrainingPatches& synthetic) const
 {
     CV_TRACE_FUNCTION();
-    const TrainerSettings& s = settings_;
+    const DMAD::TrainingParams& s = params_;
+    // anomaly patches per step, annotated and synthetic alike (cycled)
+    const int anomalyBatchPatches = std::max(1, s.batchPatches / 16);
     CV_Assert(normal.size() > 1 && s.epochs >= 1 && s.batchPatches >= 2);
     const int D = enhancement.dims;
-    RNG rng((uint64)(int64)s.seed * 0x2545F4914F6CDD1DULL + 7);
+    RNG rng((uint64)(int64)seed_ * 0x2545F4914F6CDD1DULL + 7);
 
     nn::Adam<float> headOptimizer, adaptorOptimizer, enhancementOptimizer;
     headOptimizer.learningRate = s.headLearningRate;
@@ -108,7 +110,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             int nA = 0;
             if (annotated.size() > 0)
             {
-                nA = std::min(s.annotatedBatchPatches, annotated.size());
+                nA = std::min(anomalyBatchPatches, annotated.size());
                 gather(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
                 annotatedCursor = (annotatedCursor + nA) % annotatedOrder.size();
             }
@@ -117,7 +119,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             if (synthetic.size() > 0)
             {
                 // appended below the annotated rows: the rest of the step treats all nA rows alike
-                nSynthetic = std::min(s.syntheticBatchPatches, synthetic.size());
+                nSynthetic = std::min(anomalyBatchPatches, synthetic.size());
                 gather(synthetic, syntheticOrder, syntheticCursor, nSynthetic, normalBank, abnormalBank, qs, ns, as);
                 syntheticCursor = (syntheticCursor + nSynthetic) % syntheticOrder.size();
                 appendRows(qa, qs, nAnnotated);
@@ -130,7 +132,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             noise.resize(batch, D);
             for (Eigen::Index i = 0; i < noise.size(); i++)
                 noise.data()[i] = (float)rng.gaussian(s.noiseStd);
-            const bool featureNoise = s.featureSpaceNoise;
+            const bool featureNoise = s.pseudoAnomalies == DMAD::PSEUDO_FEATURE_NOISE;
 
             // one batch through the enhancement: [normal; (pseudo;) annotated]
             const int enhancedRows = (featureNoise ? 2 * batch : batch) + nA;
@@ -172,7 +174,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             }
             nn::ScoringNetwork<float>::Cache headCache;
             head.forward(oAll, true, true, scores, &headCache);
-            const float loss = nn::hingeLoss(scores, batch, batch, nAnnotated, s.margin, s.annotatedWeight, dScores,
+            const float loss = nn::hingeLoss(scores, batch, batch, nAnnotated, s.margin, anomalyWeight_, dScores,
                                              nSynthetic, s.syntheticWeight);
             epochLoss += loss;
 

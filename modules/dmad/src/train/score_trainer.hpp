@@ -8,6 +8,8 @@
 #include "enhancement/enhancement_network.hpp"
 #include "scoring/scoring_network.hpp"
 
+#include "opencv2/dmad/dmad.hpp"
+
 namespace cv {
 namespace dmad {
 
@@ -21,30 +23,18 @@ struct TrainingPatches
     int size() const { return features.rows; }
 };
 
-struct TrainerSettings
-{
-    int epochs = 1;
-    int batchPatches = 4096;
-    int annotatedBatchPatches = 512;  //!< annotated anomaly patches per step (cycled)
-    int syntheticBatchPatches = 512;  //!< synthetic defect patches per step (cycled)
-    double noiseStd = 0.015, margin = 0.5, annotatedWeight = 10;
-    double syntheticWeight = 1;       //!< loss weight of the synthetic defect patches
-    double headLearningRate = 2e-4, headWeightDecay = 1e-5;
-    double adaptorLearningRate = 1e-4, adaptorWeightDecay = 1e-2;
-    double enhancementLearningRate = 1e-4, enhancementWeightDecay = 1e-2;
-    bool trainEnhancement = true;
-    //! Add the Gaussian noise to the features before the enhancement instead of to the representation.
-    bool featureSpaceNoise = false;
-    int seed = 0;
-};
-
 /** Learns the enhancement and the scoring head with DMAD's hinge loss on normal patches, Gaussian
     pseudo anomalies of their representations (fresh each step), annotated anomaly patches and,
     optionally, synthetic defect patches with their own weight. */
 class CV_EXPORTS ScoreTrainer
 {
 public:
-    explicit ScoreTrainer(const TrainerSettings& settings) : settings_(settings) {}
+    /** @param params DMAD::Params::training, as it is
+        @param seed the model's seed
+        @param anomalyWeight loss weight of the `annotated` pool: params.annotatedWeight, or
+        params.syntheticWeight when synthetic defects stand in for annotated ones */
+    ScoreTrainer(const DMAD::TrainingParams& params, int seed, double anomalyWeight)
+        : params_(params), seed_(seed), anomalyWeight_(anomalyWeight) {}
 
     //! Returns the mean loss of the last epoch.
     double train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
@@ -52,7 +42,9 @@ public:
                  const Mat& abnormalBank, const TrainingPatches& synthetic = TrainingPatches()) const;
 
 private:
-    TrainerSettings settings_;
+    DMAD::TrainingParams params_;
+    int seed_;
+    double anomalyWeight_;
 };
 
 }} // namespace cv::dmad

@@ -49,27 +49,4 @@ void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const Memory
         CV_Error(Error::StsError, "dmad: too few bank entries from other images for the training patches");
 }
 
-TrainerSettings trainerSettings(const DMAD::Params& params, double anomalyWeight)
-{
-    TrainerSettings ts;
-    ts.epochs = params.epochs;
-    ts.batchPatches = params.batchPatches;
-    ts.annotatedBatchPatches = std::max(1, params.batchPatches / 16);
-    ts.noiseStd = params.noiseStd;
-    ts.margin = params.margin;
-    ts.annotatedWeight = anomalyWeight;
-    ts.syntheticBatchPatches = ts.annotatedBatchPatches;
-    ts.syntheticWeight = params.syntheticWeight;
-    ts.headLearningRate = params.headLearningRate;
-    ts.headWeightDecay = params.headWeightDecay;
-    ts.adaptorLearningRate = params.adaptorLearningRate;
-    ts.adaptorWeightDecay = params.adaptorWeightDecay;
-    ts.enhancementLearningRate = params.enhancementLearningRate;
-    ts.enhancementWeightDecay = params.enhancementWeightDecay;
-    ts.trainEnhancement = params.trainEnhancement;
-    ts.featureSpaceNoise = params.pseudoAnomalies == DMAD::PSEUDO_FEATURE_NOISE;
-    ts.seed = params.seed;
-    return ts;
-}
-
 }} // namespace cv::dmad

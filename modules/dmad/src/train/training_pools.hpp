@@ -24,9 +24,6 @@ TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cel
 void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
                         const MemoryBank& abnormalBank, int k, const String& task);
 
-//! The trainer's settings for these parameters; `anomalyWeight` weighs the pool of anomalies.
-TrainerSettings trainerSettings(const DMAD::Params& params, double anomalyWeight);
-
 }} // namespace cv::dmad
 
 #endif // OPENCV_DMAD_TRAINING_POOLS_HPP

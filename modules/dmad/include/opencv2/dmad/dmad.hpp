@@ -48,6 +48,29 @@ public:
         PSEUDO_FEATURE_NOISE = 1
     };
 
+    /** @brief How the score is learned: the hinge loss, its pseudo anomalies and the optimizers.
+    The trainer reads it as it is. */
+    struct CV_EXPORTS_W_SIMPLE TrainingParams
+    {
+        //! The CPU configuration's values (Params::cpu()).
+        CV_WRAP TrainingParams();
+        CV_PROP_RW bool trainEnhancement; //!< false: keep W_v and the BatchNorm affine at their initial values (reference code)
+        CV_PROP_RW int epochs;            //!< passes over the cached training patches
+        CV_PROP_RW int batchPatches;      //!< normal patches per training step (anomaly patches: 1/16 of it)
+        CV_PROP_RW double trainPatchRatio;//!< fraction of each normal image's patches cached for training
+        CV_PROP_RW double noiseStd;       //!< sigma of the Gaussian pseudo anomalies
+        CV_PROP_RW double margin;         //!< hinge margin (0.5)
+        CV_PROP_RW double annotatedWeight;//!< loss weight of annotated anomaly patches (10)
+        CV_PROP_RW double headLearningRate, headWeightDecay;                //!< Adam
+        CV_PROP_RW double adaptorLearningRate, adaptorWeightDecay;          //!< AdamW
+        CV_PROP_RW double enhancementLearningRate, enhancementWeightDecay;  //!< AdamW
+        /** Loss weight of the synthetic defect patches: without annotated anomalies they stand in for
+        them, with annotated ones they join them (classes without annotations keep an anomaly
+        signal). 0: none, as the reference code. */
+        CV_PROP_RW double syntheticWeight;
+        CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
+    };
+
     struct CV_EXPORTS_W_SIMPLE Params
     {
         //! The CPU configuration (see cpu()) with the "mobilenet_v2" backbone.
@@ -63,25 +86,11 @@ public:
         CV_PROP_RW DualMemoryBank::Params banks;
         CV_PROP_RW int scorer;            //!< a Scorer
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
-        CV_PROP_RW bool trainEnhancement; //!< false: keep W_v and the BatchNorm affine at their initial values (reference code)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
-        CV_PROP_RW int epochs;            //!< passes over the cached training patches
-        CV_PROP_RW int batchPatches;      //!< normal patches per training step
-        CV_PROP_RW double trainPatchRatio;//!< fraction of each normal image's patches cached for training
-        CV_PROP_RW double noiseStd;       //!< sigma of the Gaussian pseudo anomalies (0.015)
-        CV_PROP_RW double margin;         //!< hinge margin (0.5)
-        CV_PROP_RW double annotatedWeight;//!< loss weight of annotated anomaly patches (10)
-        CV_PROP_RW double headLearningRate, headWeightDecay;                //!< Adam
-        CV_PROP_RW double adaptorLearningRate, adaptorWeightDecay;          //!< AdamW
-        CV_PROP_RW double enhancementLearningRate, enhancementWeightDecay;  //!< AdamW
+        CV_PROP_RW TrainingParams training; //!< score learning
         CV_PROP_RW int syntheticImages;   //!< normal training images that receive a synthetic defect (pseudo-anomaly bank)
         CV_PROP_RW int textureImages;     //!< texture images for the abnormal bank (47 as DTD's categories)
         CV_PROP_RW String textureFolder;  //!< folder of texture images (DTD); empty: procedural textures
-        /** Loss weight of the synthetic defect patches: without annotated anomalies they stand in for
-        them, with annotated ones they join them (classes without annotations keep an anomaly
-        signal). 0: none, as the reference code. */
-        CV_PROP_RW double syntheticWeight;
-        CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
         CV_PROP_RW bool normalizeFeatures;//!< scale features to unit RMS spread (see getFeatureScale())
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input, 0..64

@@ -11,13 +11,13 @@
 #include "nn/network_access.hpp"
 #include "io/persistence.hpp"
 #include "dmad_params.hpp"
+#include "io/file_lookup.hpp"
 #include "train/image_source.hpp"
 #include "train/training_pools.hpp"
 #include "train/training_sources.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 
-#include <fstream>
 
 namespace cv {
 namespace dmad {
@@ -300,16 +300,6 @@ private:
         head_ = head;
     }
 
-    static String locateBeside(const String& path, const String& modelFile)
-    {
-        if (std::ifstream(path.c_str()).good())
-            return path;
-        const size_t slash = modelFile.find_last_of("/\\"), pathSlash = path.find_last_of("/\\");
-        const String beside = (slash == String::npos ? String() : modelFile.substr(0, slash + 1)) +
-                              (pathSlash == String::npos ? path : path.substr(pathSlash + 1));
-        return std::ifstream(beside.c_str()).good() ? beside : path;
-    }
-
     void requireTrained() const
     {
         if (empty() || !extractor_)
@@ -443,7 +433,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         TrainingPatches normalPool = sampleNormalPool(sources, extractor->gridSize().area(),
                                                       params_.training.trainPatchRatio, rng, poolIds);
         sources.normal.release();  // the pool and the banks are all training needs from here on
-        findPoolNeighbours(normalPool, poolIds, normalBank, abnormalBank, k, "neighbours");
+        findPoolNeighbors(normalPool, poolIds, normalBank, abnormalBank, k, "neighbours");
         TrainingPatches annotatedPool, syntheticPool;
         double anomalyWeight = params_.training.annotatedWeight;
         const bool syntheticInLoss = !sources.synthetic.empty() && params_.training.syntheticWeight > 0;
@@ -452,12 +442,12 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
             // annotated defects add to the synthetic ones, never replace them: in a unified model
             // the classes without annotations still need an anomaly signal
             annotatedPool.features = sources.annotated;
-            findPoolNeighbours(annotatedPool, sources.annotatedImageIds, normalBank, abnormalBank, k,
+            findPoolNeighbors(annotatedPool, sources.annotatedImageIds, normalBank, abnormalBank, k,
                                "neighbours-anomalies");
             if (syntheticInLoss)
             {
                 syntheticPool.features = sources.synthetic;
-                findPoolNeighbours(syntheticPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
+                findPoolNeighbors(syntheticPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
                                    "neighbours-synthetic");
             }
         }
@@ -465,7 +455,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         {
             // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
             annotatedPool.features = sources.synthetic;
-            findPoolNeighbours(annotatedPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
+            findPoolNeighbors(annotatedPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
                                "neighbours-synthetic");
             anomalyWeight = params_.training.syntheticWeight;
         }

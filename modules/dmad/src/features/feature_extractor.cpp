@@ -6,13 +6,13 @@
 
 #include "precomp.hpp"
 #include "io/configuration.hpp"
+#include "io/file_lookup.hpp"
 #include "io/persistence.hpp"
 
 #include <opencv2/core/cuda.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <cstdlib>
-#include <fstream>
 
 namespace cv {
 namespace dmad {
@@ -86,36 +86,6 @@ void validate(const FeatureExtractor::Params& p)
         CV_Error(Error::StsBadArg, "dmad: layerDims and featureDims must be in 1..65536");
     if (p.batchSize < 1)
         CV_Error(Error::StsBadArg, "dmad: batchSize must be positive");
-}
-
-bool fileExists(const String& path)
-{
-    std::ifstream f(path.c_str(), std::ios::binary);
-    return f.good();
-}
-
-/** A network file as given, else a bare file name looked up in the folders of $OPENCV_DMAD_BACKBONE_PATH
-    (separated by ':'), where presets name their files without a folder. */
-String locateModelFile(const String& path, String& searched)
-{
-    if (fileExists(path) || path.find_first_of("/\\") != String::npos)
-        return path;
-    const String dirs = config::getString("BACKBONE_PATH");
-    size_t begin = 0;
-    while (begin <= dirs.size())
-    {
-        const size_t end = std::min(dirs.find(':', begin), dirs.size());
-        const String dir = dirs.substr(begin, end - begin);
-        if (!dir.empty())
-        {
-            searched += (searched.empty() ? "" : ", ") + dir;
-            const String candidate = dir + "/" + path;
-            if (fileExists(candidate))
-                return candidate;
-        }
-        begin = end + 1;
-    }
-    return path;
 }
 
 /** Refuses what toNetworkInput() cannot take, naming the image when there are several. Called for
@@ -362,7 +332,7 @@ private:
         validate(requested);
         Params params = requested;
         String searched;
-        params.model = locateModelFile(requested.model, searched);
+        params.model = locateInSearchPath(requested.model, config::getString("BACKBONE_PATH"), searched);
         if (!fileExists(params.model))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone model file '%s' not found%s", params.model.c_str(),

@@ -36,7 +36,7 @@ TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cel
     return pool;
 }
 
-void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
+void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
                         const MemoryBank& abnormalBank, int k, const String& task)
 {
     ProgressReporter progress(task, 2);

@@ -21,7 +21,7 @@ TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cel
 
 /** The k nearest entries of every pool patch in both banks, leaving out the entries of the patch's
     own image (`imageIds`). Too few entries from other images are an error. */
-void findPoolNeighbours(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
+void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
                         const MemoryBank& abnormalBank, int k, const String& task);
 
 }} // namespace cv::dmad

@@ -387,8 +387,7 @@ void textureBlotches(Size size, RNG& rng, Mat& bgr)
     normaliseRange(v);
     const int levels = rng.uniform(2, 5);
     std::vector<Vec3f> palette = randomPalette(rng, levels);
-    for (int i = levels - 1; i > 0; i--)  // shuffle, so that levels are not ordered by brightness
-        std::swap(palette[i], palette[rng.uniform(0, i + 1)]);
+    synth::shuffle(palette, rng);  // so that levels are not ordered by brightness
     bgr.create(v.size(), CV_32FC3);
     for (int y = 0; y < v.rows; y++)
         for (int x = 0; x < v.cols; x++)

@@ -2,12 +2,15 @@
 // It is subject to the license terms in the LICENSE file found in the top-level directory
 // of this distribution and at http://opencv.org/license.html.
 
-// Small helpers of the texture and pseudo-anomaly code (not exported).
+// Small random helpers of the texture, pseudo-anomaly and training code (not exported).
 
 #ifndef OPENCV_DMAD_SYNTHESIS_UTILS_HPP
 #define OPENCV_DMAD_SYNTHESIS_UTILS_HPP
 
 #include <opencv2/core.hpp>
+
+#include <utility>
+#include <vector>
 
 namespace cv {
 namespace dmad {
@@ -30,6 +33,14 @@ inline RNG rngFromSeed(int64 seed)
 }
 
 inline float uniform(RNG& rng, double lo, double hi) { return (float)rng.uniform(lo, hi); }
+
+//! Fisher-Yates with cv::RNG, last element first (the order of Python's random.shuffle).
+template <typename T>
+void shuffle(std::vector<T>& items, RNG& rng)
+{
+    for (int i = (int)items.size() - 1; i > 0; i--)
+        std::swap(items[i], items[rng.uniform(0, i + 1)]);
+}
 
 }}} // namespace cv::dmad::synth
 

@@ -6,6 +6,7 @@
 #include "train/score_trainer.hpp"
 #include "train/hinge_loss.hpp"
 #include "io/progress.hpp"
+#include "synthesis/synthesis_utils.hpp"
 
 namespace cv {
 namespace dmad {
@@ -48,12 +49,6 @@ void appendRows(Matrix& top, const Matrix& extra, int keep)
     top.swap(joined);
 }
 
-void shuffle(std::vector<int>& v, RNG& rng)
-{
-    for (size_t i = v.size(); i > 1; i--)
-        std::swap(v[i - 1], v[(size_t)rng.uniform(0, (int)i)]);
-}
-
 } // namespace
 
 double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
@@ -86,13 +81,13 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
         normalOrder[i] = (int)i;
     for (size_t i = 0; i < annotatedOrder.size(); i++)
         annotatedOrder[i] = (int)i;
-    shuffle(annotatedOrder, rng);
+    synth::shuffle(annotatedOrder, rng);
     // drawn only when given, so the random sequence of a training without them is unchanged
     std::vector<int> syntheticOrder(synthetic.size());
     for (size_t i = 0; i < syntheticOrder.size(); i++)
         syntheticOrder[i] = (int)i;
     if (!syntheticOrder.empty())
-        shuffle(syntheticOrder, rng);
+        synth::shuffle(syntheticOrder, rng);
 
     const int batch = std::min(s.batchPatches, normal.size());
     const int stepsPerEpoch = normal.size() / batch;  // the last partial batch is dropped, as DataLoader(drop_last)
@@ -102,7 +97,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
     Matrix qn, nn_, an, qa, na, aa, qs, ns, as, q, nBank, aBank, o, oAll, scores, dScores, dAll, dEnh, noise;
     for (int epoch = 0; epoch < s.epochs; epoch++)
     {
-        shuffle(normalOrder, rng);
+        synth::shuffle(normalOrder, rng);
         epochLoss = 0;
         for (int step = 0; step < stepsPerEpoch; step++)
         {

@@ -5,8 +5,10 @@
 // Golden scores: two fixed small models, trained from scratch here, must give the image and patch
 // scores recorded when the module was laid out in stage folders (the refactor that was to change
 // nothing). A silent change in any stage, extraction, feature scale, banks, search, enhancement, head,
-// training or map, moves them. The tolerances leave room for the float rounding of other
-// instruction sets (AVX2, AVX-512, plain SSE) and of cv::dnn's kernels, not for a changed result.
+// training or map, moves them. The tolerances leave room for float rounding, which training
+// amplifies: measured against the AVX-512 kernels, the AVX2 and baseline kernels
+// (OPENCV_DMAD_KERNELS) and the sanitizer build (RelWithDebInfo) move the micro model's scores by
+// up to 0.4% of their spread and the tiny model's by 0.01%; the tolerances are about 5x that.
 // To re-record after a deliberate change: DMAD_PRINT_GOLDEN=1 bin/opencv_test_dmad
 // --gtest_filter='DMAD_GoldenScores.*' prints the new values.
 
@@ -76,7 +78,18 @@ TEST(DMAD_GoldenScores, micro_model)
         { 1.435902f, 2.612573f, 1.457224f },
         { -1.041702f, -0.7397622f, -0.2103798f, 1.063298f, 0.637131f, -0.5809267f },
     };
-    expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 1e-4);
+    expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 2e-2);
+
+    // the tolerance is no blanket: another seed (one changed random stream) moves the scores past it
+    DMAD::Params other = microParams();
+    other.seed = 1;
+    Ptr<DMAD> reseeded = DMAD::create(other);
+    reseeded->train(data.normal, data.anomalous, data.masks);
+    const std::vector<float> moved = scoresOf(*reseeded, data.testImages);
+    double largest = 0;
+    for (size_t i = 0; i < moved.size(); i++)
+        largest = std::max(largest, (double)std::abs(moved[i] - expected.imageScores[i]));
+    EXPECT_GT(largest, 2e-2 * 2.612573) << "seed 1 scores as seed 0 within the golden tolerance";
 }
 
 //! The tiny model: the registry MobileNetV2 on rendered parts, unsupervised (pseudo anomalies).
@@ -92,7 +105,7 @@ TEST(DMAD_GoldenScores, tiny_model)
           2.667645f, 2.667645f, 1.164868f, 1.164868f },
         { 0.6282686f, -0.329992f, 0.01040561f, -0.1349671f, -0.3197224f, 0.6365371f },
     };
-    expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 1e-3);
+    expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 5e-4);
 }
 
 }} // namespace

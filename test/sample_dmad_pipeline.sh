@@ -7,15 +7,16 @@ set -u
 bindir=$1 shared=$2 backbones=$3
 fail() { echo "FAIL: $*"; exit 1; }
 export OPENCV_DMAD_BACKBONE_PATH=$backbones:$shared/models DMAD_QUIET=1
-if [ ! -f "$shared/models/mobilenetv2-12-int8.onnx" ]; then
-  echo "SKIP: needs $shared/models/mobilenetv2-12-int8.onnx (the shared folder)"; exit 77
+# the registry MobileNetV2 (scripts/get-backbone.sh, which scripts/test.sh runs): no ../shared needed
+if [ ! -f "$backbones/nsfwjs_mobilenet_v2.onnx" ]; then
+  echo "SKIP: needs $backbones/nsfwjs_mobilenet_v2.onnx (run scripts/get-backbone.sh)"; exit 77
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bindir/dmad_make_dataset" --out="$tmp/ds" --train=8 --test-good=3 --test-defect=3 --size=128 \
     --classes=pill,metal_plate >/dev/null || fail "dmad_make_dataset"
 
-common=(--data="$tmp/ds" --backbone=mobilenetv2-int8 --epochs=1 --heatmaps=1 --threads=2)
+common=(--data="$tmp/ds" --backbone=mobilenet_v2 --epochs=1 --heatmaps=1 --threads=2)
 out=$("$bindir/dmad_mvtec" "${common[@]}" --out="$tmp/r" --save="$tmp/model.yml.gz" --anomalies=1 2>"$tmp/err") \
     || { cat "$tmp/err"; fail "dmad_mvtec exited $?"; }
 echo "$out" | head -12
@@ -102,7 +103,7 @@ printf 'garbage' > "$tmp/empty/broken.png"
 check_one_line "unreadable image" "$bindir/dmad_detect" --model="$tmp/model.yml.gz" --input="$tmp/empty" --out="$tmp/d"
 check_one_line "missing dataset" "$bindir/dmad_mvtec" --data="$tmp/nothing" --out="$tmp/r2"
 
-out=$("$bindir/dmad_tutorial" --data="$tmp/ds" --backbone=mobilenetv2-int8 --epochs=1 --out="$tmp/t" 2>/dev/null) \
+out=$("$bindir/dmad_tutorial" --data="$tmp/ds" --backbone=mobilenet_v2 --epochs=1 --out="$tmp/t" 2>/dev/null) \
     || fail "dmad_tutorial exited $?"
 grep -q "mean" <<<"$out" || fail "the tutorial printed no table: $out"
 [ -s "$tmp/t/heatmap.png" ] || fail "the tutorial wrote no heatmap"

@@ -134,6 +134,8 @@ fi
 export DMAD_SHARED_PATH=${DMAD_SHARED_PATH:-}
 # OPENCV_TEST_DATA_PATH (opencv_extra) is read by cvtest::findDataFile only, which dmad's tests never call.
 echo "DMAD_SHARED_PATH=${DMAD_SHARED_PATH:-<unset: tests needing shared data skip>}"
+# the registry MobileNetV2 of the model tests, where the standalone build's tests find it too
+"$repo/scripts/get-backbone.sh" >"$logs/get-backbone.log" 2>&1 || fail "scripts/get-backbone.sh failed, see $logs/get-backbone.log"
 rc=0
 (cd "$build" && ./bin/opencv_test_dmad_eval) 2>&1 | tee "$logs/test-eval.log" || rc=$?
 [ "$rc" -eq 0 ] || fail "opencv_test_dmad_eval exited with $rc, see $logs/test-eval.log"

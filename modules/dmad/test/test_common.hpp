@@ -114,6 +114,35 @@ inline std::string testDataFile(const std::string& relative)
         EXPECT_TRUE(thrown_) << "expected a cv::Exception containing '" << (fragment) << "'";      \
     } while (0)
 
+//! Sets (value != nullptr) or removes an environment variable.
+inline void setEnvironment(const char* name, const char* value)
+{
+#ifdef _WIN32
+    _putenv_s(name, value ? value : "");
+#else
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+#endif
+}
+
+//! Restores an environment variable, set or not, when it goes out of scope.
+struct EnvironmentGuard
+{
+    explicit EnvironmentGuard(const char* name) : name_(name)
+    {
+        const char* v = std::getenv(name);
+        had_ = v != nullptr;
+        if (had_)
+            value_ = v;
+    }
+    ~EnvironmentGuard() { setEnvironment(name_, had_ ? value_.c_str() : nullptr); }
+    const char* name_;
+    bool had_;
+    std::string value_;
+};
+
 //! One row of a bad-input table: a call that must raise a cv::Exception naming the problem.
 struct BadInput
 {

@@ -292,32 +292,6 @@ TEST(DMAD_Int8Backbone, taps_need_scales_and_zero_points)
     EXPECT_EQ(p.layerZeroPoints, q.layerZeroPoints);
 }
 
-}} // namespace
-
-namespace opencv_test { namespace {
-
-//! Restores an environment variable when the test ends.
-struct EnvironmentGuard
-{
-    explicit EnvironmentGuard(const char* name) : name_(name)
-    {
-        const char* v = std::getenv(name);
-        had_ = v != nullptr;
-        if (had_)
-            value_ = v;
-    }
-    ~EnvironmentGuard()
-    {
-        if (had_)
-            setenv(name_, value_.c_str(), 1);
-        else
-            unsetenv(name_);
-    }
-    const char* name_;
-    bool had_;
-    std::string value_;
-};
-
 /** Bare model names are looked up in OPENCV_DMAD_BACKBONE_PATH (OpenCV's configuration parameters);
     the DMAD_BACKBONE_PATH of earlier versions still works, and the new name wins over it. */
 TEST(DMAD_FeatureExtractor, backbone_path_configuration)
@@ -326,13 +300,13 @@ TEST(DMAD_FeatureExtractor, backbone_path_configuration)
     FeatureExtractor::Params p = microBackbone();
     p.model = "micro_pooling.prototxt";  // bare: found through the path only
     const std::string dataDir = testDataFile("");
-    unsetenv("OPENCV_DMAD_BACKBONE_PATH");
-    setenv("DMAD_BACKBONE_PATH", ("/nonexistent:" + dataDir).c_str(), 1);
+    setEnvironment("OPENCV_DMAD_BACKBONE_PATH", nullptr);
+    setEnvironment("DMAD_BACKBONE_PATH", ("/nonexistent:" + dataDir).c_str());
     EXPECT_EQ(Size(16, 16), FeatureExtractor::create(p)->gridSize()) << "deprecated name";
-    setenv("OPENCV_DMAD_BACKBONE_PATH", "/nonexistent/a:/nonexistent/b", 1);
+    setEnvironment("OPENCV_DMAD_BACKBONE_PATH", "/nonexistent/a:/nonexistent/b");
     EXPECT_CV_ERROR(FeatureExtractor::create(p), "/nonexistent/a, /nonexistent/b");
-    setenv("OPENCV_DMAD_BACKBONE_PATH", dataDir.c_str(), 1);
-    unsetenv("DMAD_BACKBONE_PATH");
+    setEnvironment("OPENCV_DMAD_BACKBONE_PATH", dataDir.c_str());
+    setEnvironment("DMAD_BACKBONE_PATH", nullptr);
     EXPECT_EQ(Size(16, 16), FeatureExtractor::create(p)->gridSize()) << "OpenCV's name";
 }
 

@@ -26,19 +26,6 @@
 
 namespace opencv_test { namespace {
 
-//! Sets (value != nullptr) or removes an environment variable.
-void setEnvironment(const char* name, const char* value)
-{
-#ifdef _WIN32
-    _putenv_s(name, value ? value : "");
-#else
-    if (value)
-        setenv(name, value, 1);
-    else
-        unsetenv(name);
-#endif
-}
-
 std::vector<String> filesIn(const std::string& dir)
 {
     std::vector<String> files;

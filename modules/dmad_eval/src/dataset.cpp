@@ -97,20 +97,23 @@ void requireFile(const String& path, const char* what)
                  cv::format("dmad: %s '%s' does not exist", what, path.c_str()));
 }
 
-/** Names (not paths) of the entries of a folder, sorted byte-wise; hidden entries are left out.
-    @param folders true: subfolders only; false: image files only. */
-std::vector<String> listFolder(const String& dir, bool folders)
+//! Names (not paths) of the image files directly in a folder: listImageFiles() without the folder.
+std::vector<String> imageNames(const String& dir)
+{
+    std::vector<String> names;
+    for (const String& path : listImageFiles(dir))
+        names.push_back(fileName(path));
+    return names;
+}
+
+//! Names of the subfolders of a folder, sorted byte-wise; hidden ones are left out.
+std::vector<String> subfolders(const String& dir)
 {
     std::vector<String> names, result;
     fs::glob_relative(dir, String(), names, false, true);
     for (const String& name : names)
-    {
-        if (name.empty() || name[0] == '.')
-            continue;
-        const bool isDir = fs::isDirectory(fs::join(dir, name));
-        if (folders ? isDir : (!isDir && isImageFile(name)))
+        if (!name.empty() && name[0] != '.' && fs::isDirectory(fs::join(dir, name)))
             result.push_back(name);
-    }
     std::sort(result.begin(), result.end());
     return result;
 }
@@ -159,7 +162,7 @@ void seededShuffle(std::vector<T>& items, uint64 seed)
 std::map<String, String> indexMasks(const String& dir, const String& suffix, bool plainStemsToo)
 {
     std::map<String, String> index;
-    for (const String& name : listFolder(dir, false))
+    for (const String& name : imageNames(dir))
     {
         String key = stemOf(name);
         const bool hasSuffix = key.size() > suffix.size() &&
@@ -188,7 +191,7 @@ void readMVTecClass(const String& root, const String& cls, DatasetSplit& split)
     requireDirectory(trainDir, "MVTec training folder");
     requireDirectory(testDir, "MVTec test folder");
 
-    const std::vector<String> trainNames = listFolder(trainDir, false);
+    const std::vector<String> trainNames = imageNames(trainDir);
     if (trainNames.empty())
         CV_Error(Error::StsObjectNotFound,
                  "dmad: no training image (png, jpg, bmp, tif) in '" + trainDir + "'");
@@ -202,14 +205,14 @@ void readMVTecClass(const String& root, const String& cls, DatasetSplit& split)
     }
 
     const bool hasMasks = fs::isDirectory(gtDir);
-    for (const String& type : listFolder(testDir, true))
+    for (const String& type : subfolders(testDir))
     {
         const String typeDir = fs::join(testDir, type);
         const bool anomalous = type != "good";
         std::map<String, String> masks;
         if (anomalous && hasMasks && fs::isDirectory(fs::join(gtDir, type)))
             masks = indexMasks(fs::join(gtDir, type), "_mask", false);
-        for (const String& name : listFolder(typeDir, false))
+        for (const String& name : imageNames(typeDir))
         {
             DatasetSample s;
             s.imagePath = fs::join(typeDir, name);
@@ -274,7 +277,7 @@ DatasetSplit readMVTecDataset(const String& root, const std::vector<String>& cla
     std::vector<String> names = classes;
     if (names.empty())
     {
-        names = listFolder(root, true);
+        names = subfolders(root);
         if (names.empty())
             CV_Error(Error::StsObjectNotFound, "dmad: no class folder in '" + root + "'");
     }
@@ -412,7 +415,7 @@ DatasetSplit readFolderDataset(const String& goodDir, const String& badDir, cons
     if (className.empty())
         CV_Error(Error::StsBadArg, "dmad: readFolderDataset needs a class name");
     requireDirectory(goodDir, "folder of good images");
-    std::vector<String> good = listFolder(goodDir, false);
+    std::vector<String> good = imageNames(goodDir);
     if (good.empty())
         CV_Error(Error::StsObjectNotFound,
                  "dmad: no image (png, jpg, bmp, tif) in the good folder '" + goodDir + "'");
@@ -447,7 +450,7 @@ DatasetSplit readFolderDataset(const String& goodDir, const String& badDir, cons
             requireDirectory(maskDir, "mask folder");
             masks = indexMasks(maskDir, "_mask", true);
         }
-        for (const String& name : listFolder(badDir, false))
+        for (const String& name : imageNames(badDir))
         {
             DatasetSample s;
             s.imagePath = fs::join(badDir, name);

@@ -356,8 +356,9 @@ int main(int argc, char** argv)
             params.neighbours = neighbours;
         if (parser.get<double>("lr") > 0)
         {
-            params.training.headLearningRate = parser.get<double>("lr");
-            params.training.adaptorLearningRate = params.training.enhancementLearningRate = params.training.headLearningRate / 2;
+            dmad::DMAD::TrainingParams& t = params.training;
+            t.headLearningRate = parser.get<double>("lr");
+            t.adaptorLearningRate = t.enhancementLearningRate = t.headLearningRate / 2;
         }
         if (parser.get<int>("batch") > 0)
             params.training.batchPatches = parser.get<int>("batch");

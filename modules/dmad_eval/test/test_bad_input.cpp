@@ -29,7 +29,8 @@ TEST(DMAD_EvalBadInput, metrics_datasets_and_synthetic_dataset)
     Mat out, mask;
     DatasetSplit split;
     std::vector<DatasetSample> taken;
-    const std::vector<BadInput> rows = {        { "NaN score", [&] { rocAUC(std::vector<double>{ 0.1, (double)kNaN }, l2); }, "NaN" },
+    const std::vector<BadInput> rows = {
+        { "NaN score", [&] { rocAUC(std::vector<double>{ 0.1, (double)kNaN }, l2); }, "NaN" },
         { "scores and labels of other lengths", [&] { rocAUC(s2, std::vector<int>{ 0 }); },
           "2 scores but 1 labels" },
         { "NaN score for AP", [&] { averagePrecision(std::vector<double>{ (double)kNaN, 1 }, l2); },

@@ -7,9 +7,9 @@ packages=(
   libeigen3-dev libnanoflann-dev        # header-only linear algebra and KD-tree
   zlib1g-dev                            # checksums and gzip of saved models
   libgtest-dev libbenchmark-dev         # tests and benchmarks
-  # dmad_bench_bank only (the library needs neither): faiss IndexFlatL2 as the reference, and
-  # OpenBLAS as the BLAS behind faiss and the sgemm peer. Installing OpenBLAS makes it the system's
-  # libblas.so.3/liblapack.so.3 (Debian alternatives), which OpenCV's core also loads.
+  # OpenBLAS: the exact search's products (optional: Eigen's otherwise), the BLAS behind faiss and
+  # the benchmark's sgemm peer; installing it makes it the system's libblas.so.3/liblapack.so.3
+  # (Debian alternatives), which OpenCV's core also loads. faiss: dmad_bench_bank's reference.
   libfaiss-dev libopenblas-dev
 )
 missing=()

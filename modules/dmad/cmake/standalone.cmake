@@ -30,6 +30,7 @@ dmad_add_module_library(dmad "${DMAD_MODULE_DIR}" SOURCES ${DMAD_SOURCES}
                         LINK opencv_core opencv_imgproc opencv_imgcodecs opencv_dnn)
 target_link_libraries(opencv_dmad PRIVATE ${ZLIB_LIBRARIES})
 dmad_use_dependencies(opencv_dmad)
+dmad_use_blas(opencv_dmad)
 if(DMAD_HAVE_CUDA)
   dmad_add_cuda_search(opencv_dmad)
 endif()

@@ -9,6 +9,8 @@
 
 #include "test_precomp.hpp"
 
+#include <cfloat>
+
 namespace opencv_test {
 
 //! Random N(0, 1) bank in images of `patchesPerImage` rows, queries of which the first ones are bank rows.
@@ -67,6 +69,57 @@ inline void expectEverythingExcludedForFirstQuery(const Mat& d, const Mat& idx, 
         EXPECT_EQ(FLT_MAX, d.at<float>(0, r));
         EXPECT_GE(idx.at<int>(1, r), 0);
     }
+}
+
+//! The obvious double loop: squared L2 in double, sorted, ties broken by index.
+inline void bruteForce(const Mat& bank, const Mat& ids, const Mat& queries, const Mat& exclude, int k,
+                Mat& dist, Mat& idx)
+{
+    dist.create(queries.rows, k, CV_32F);
+    idx.create(queries.rows, k, CV_32S);
+    for (int i = 0; i < queries.rows; i++)
+    {
+        std::vector<std::pair<double, int>> all;
+        for (int j = 0; j < bank.rows; j++)
+        {
+            if (!exclude.empty() && exclude.at<int>(i) >= 0 && ids.at<int>(j) == exclude.at<int>(i))
+                continue;
+            double s = 0;
+            for (int c = 0; c < bank.cols; c++)
+            {
+                const double t = (double)queries.at<float>(i, c) - bank.at<float>(j, c);
+                s += t * t;
+            }
+            all.emplace_back(s, j);
+        }
+        std::sort(all.begin(), all.end());
+        for (int r = 0; r < k; r++)
+        {
+            dist.at<float>(i, r) = r < (int)all.size() ? (float)all[r].first : FLT_MAX;
+            idx.at<int>(i, r) = r < (int)all.size() ? all[r].second : -1;
+        }
+    }
+}
+
+//! Distances to 1e-4 relative, indices equal wherever the reference distances are not tied.
+inline void expectSameNeighbours(const Mat& refD, const Mat& refIdx, const Mat& d, const Mat& idx)
+{
+    ASSERT_EQ(CV_32F, d.type());
+    ASSERT_EQ(CV_32S, idx.type());
+    ASSERT_EQ(refD.size(), d.size());
+    ASSERT_EQ(refIdx.size(), idx.size());
+    const int k = refD.cols;
+    for (int i = 0; i < refD.rows; i++)
+        for (int r = 0; r < k; r++)
+        {
+            const float expected = refD.at<float>(i, r);
+            EXPECT_NEAR(expected, d.at<float>(i, r), 1e-4 * std::max(1.f, expected))
+                << i << "," << r;
+            const bool tied = (r > 0 && refD.at<float>(i, r - 1) == expected) ||
+                              (r + 1 < k && refD.at<float>(i, r + 1) == expected);
+            if (!tied)
+                EXPECT_EQ(refIdx.at<int>(i, r), idx.at<int>(i, r)) << i << "," << r;
+        }
 }
 
 } // namespace opencv_test

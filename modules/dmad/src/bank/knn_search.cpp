@@ -5,6 +5,7 @@
 #include "precomp.hpp"
 #include "io/configuration.hpp"
 #include "bank/knn_search.hpp"
+#include "bank/blas_products.hpp"
 #include "bank/simd_kernels.hpp"
 
 #include <cfloat>
@@ -65,6 +66,99 @@ void centeredTile(const Mat& bank, int row0, int rows, const float* mean, std::v
     out.resize((size_t)rows * bank.cols);
     kernels::bestKernels().centerRows(bank.ptr(row0), bank.step[0], bank.depth() == CV_16F, rows,
                                       bank.cols, mean, out.data());
+}
+
+/** Bank rows per BLAS product. One sgemm of all queries (up to kBlasQueryBlock) against 4096
+    centred bank rows is large enough for BLAS to run at full speed on every core (its packing of
+    the queries is paid once per tile), and the product (16 MB for 1024 queries) is scanned once. */
+int blasTileRows()
+{
+    static const int rows = [] {
+        // for tuning runs only
+        return (int)std::min<size_t>(std::max<size_t>(16, config::getSizeT("KNN_BLAS_TILE", 4096)), 1 << 20);
+    }();
+    return rows;
+}
+
+const int kBlasQueryBlock = 2048;
+
+
+/** The search with BLAS products: bank tiles one after another, each multiplied with the centred
+    queries by one sgemm that uses every thread, then scanned by the fused top-k in parallel over
+    queries; kc candidates per query.
+
+    A float32 bank goes to BLAS as it is, uncentred: (q - mean).m differs from (q - mean).(m - mean)
+    by (q - mean).mean, the same for every entry, so the ranking is that of the distances. Its
+    rounding error grows with |q - mean| |m| rather than |q - mean| |m - mean| (the queries' large
+    common component, the larger half of the error, is still removed), and the exact recomputation
+    of kExtraCandidates more candidates absorbs it; a copy of the centred bank would cost a memory
+    pass per search, 10 to 25% of the product's time. float16 tiles are converted (and centred on
+    the way, for free) in parallel. */
+void blasCandidates(const Mat& centeredQueries, const Mat& bank, const BankStatistics& stats,
+                    const int* imageIds, const int* exclude, int kc, Mat& candIndices)
+{
+    const kernels::KernelTable& kern = kernels::bestKernels();
+    const int Q = centeredQueries.rows, N = bank.rows, D = bank.cols;
+    const int tileRows = std::min(blasTileRows(), N), queryBlock = std::min(Q, kBlasQueryBlock);
+    const bool convert = bank.depth() != CV_32F;
+    const float* norms = stats.centeredNorms.ptr<float>();
+    const float* mean = stats.mean.ptr<float>();
+    Mat candValues(Q, kc, CV_32F, Scalar::all(FLT_MAX));
+    candIndices.create(Q, kc, CV_32S);
+    candIndices.setTo(Scalar::all(-1));
+    // uninitialised: every value is written before it is read (zeroing 40 MB per search costs more
+    // than the scan)
+    AutoBuffer<float> tile(convert ? (size_t)tileRows * D : 1), dots((size_t)queryBlock * tileRows);
+    const int stripes = 16;  // work items per parallel step: independent of the thread count
+    for (int b0 = 0; b0 < N; b0 += tileRows)
+    {
+        const int bRows = std::min(N, b0 + tileRows) - b0;
+        const float* rows = convert ? tile.data() : bank.ptr<float>(b0);
+        if (convert)
+            parallel_for_(Range(0, stripes), [&](const Range& range) {
+                const int r0 = bRows * range.start / stripes, r1 = bRows * range.end / stripes;
+                kern.centerRows(bank.ptr(b0 + r0), bank.step[0], true, r1 - r0, D, mean,
+                                tile.data() + (size_t)r0 * D);
+            });
+        for (int q0 = 0; q0 < Q; q0 += queryBlock)
+        {
+            const int qRows = std::min(Q, q0 + queryBlock) - q0;
+            blas::productsABt(centeredQueries.ptr<float>(q0), qRows, D, rows, bRows, D, D,
+                              dots.data(), bRows);
+            parallel_for_(Range(0, stripes), [&](const Range& range) {
+                for (int i = qRows * range.start / stripes; i < qRows * range.end / stripes; i++)
+                {
+                    const int row = q0 + i;
+                    kern.scanRow(dots.data() + (size_t)i * bRows, norms + b0, bRows,
+                                 imageIds ? imageIds + b0 : 0, exclude ? exclude[row] : -1, b0,
+                                 kc, candValues.ptr<float>(row), candIndices.ptr<int>(row));
+                }
+            });
+        }
+    }
+}
+
+/** |q - m|^2 in double, in four interleaved partial sums: one dependent chain of D additions
+    would take longer than the search's whole scan, and four let the compiler use vector lanes. */
+double squaredDistanceInDouble(const float* q, const float* m, int dims)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int d = 0;
+    for (; d + 4 <= dims; d += 4)
+    {
+        const double t0 = (double)q[d] - m[d], t1 = (double)q[d + 1] - m[d + 1];
+        const double t2 = (double)q[d + 2] - m[d + 2], t3 = (double)q[d + 3] - m[d + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+    }
+    for (; d < dims; d++)
+    {
+        const double t = (double)q[d] - m[d];
+        s0 += t * t;
+    }
+    return (s0 + s1) + (s2 + s3);
 }
 
 } // namespace
@@ -130,14 +224,8 @@ void refineCandidates(const Mat& queries, const Mat& bank, const Mat& candidates
             {
                 if (cand[c] < 0)
                     continue;
-                const float* row = bankRow(bank, cand[c], rowBuffer);
-                double sum = 0;
-                for (int d = 0; d < D; d++)
-                {
-                    const double t = (double)q[d] - (double)row[d];
-                    sum += t * t;
-                }
-                ranked.emplace_back(sum, cand[c]);
+                ranked.emplace_back(squaredDistanceInDouble(q, bankRow(bank, cand[c], rowBuffer), D),
+                                    cand[c]);
             }
             std::sort(ranked.begin(), ranked.end());
             float* dist = distances.ptr<float>(i);
@@ -154,7 +242,7 @@ void refineCandidates(const Mat& queries, const Mat& bank, const Mat& candidates
 
 void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& stats,
                    const Mat& bankImageIds, const Mat& excludeImageIds, int k, Mat& distances,
-                   Mat& indices)
+                   Mat& indices, KnnProducts products)
 {
     CV_TRACE_FUNCTION();
     CV_Assert(queries.type() == CV_32F && queries.isContinuous());
@@ -172,6 +260,15 @@ void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& st
     subtract(queries, repeat(stats.mean, Q, 1), centeredQueries);
     const int* imageIds = excludeImageIds.empty() ? 0 : bankImageIds.ptr<int>();
     const int* exclude = excludeImageIds.empty() ? 0 : excludeImageIds.ptr<int>();
+    if (products == KnnProducts::Automatic)
+        products = blas::enabled() ? KnnProducts::Blas : KnnProducts::Kernels;
+    if (products == KnnProducts::Blas)
+    {
+        Mat candidates;
+        blasCandidates(centeredQueries, bank, stats, imageIds, exclude, kc, candidates);
+        refineCandidates(queries, bank, candidates, k, distances, indices);
+        return;
+    }
 
     // Candidates per (chunk, query): kc approximate values, ascending, with their bank rows.
     Mat candValues(chunks * Q, kc, CV_32F, Scalar::all(FLT_MAX));

@@ -28,7 +28,15 @@ struct BankStatistics
 };
 
 //! One pass over the bank (CV_32F or CV_16F), in parallel.
-BankStatistics computeBankStatistics(const Mat& bank);
+CV_EXPORTS BankStatistics computeBankStatistics(const Mat& bank);
+
+//! Who computes the dot-product tiles of bruteForceKnn().
+enum class KnnProducts
+{
+    Automatic,  //!< BLAS where blas::enabled(), else the kernels
+    Kernels,    //!< the library's own (Eigen) products, tile by tile inside each thread
+    Blas        //!< one BLAS sgemm per bank tile, threaded by BLAS (needs a BLAS build)
+};
 
 /** Exact k nearest neighbours by squared L2: blocked A * B^T products of the centred queries and
     bank tiles with a fused top-k scan, then an exact (double) recomputation of the winners.
@@ -38,9 +46,9 @@ BankStatistics computeBankStatistics(const Mat& bank);
     @param bankImageIds N x 1 CV_32S (used only with excludeImageIds)
     @param excludeImageIds empty or q x 1 CV_32S
     @param distances, indices  q x k outputs (ascending; FLT_MAX / -1 where fewer than k remain) */
-void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& stats,
+CV_EXPORTS void bruteForceKnn(const Mat& queries, const Mat& bank, const BankStatistics& stats,
                    const Mat& bankImageIds, const Mat& excludeImageIds, int k, Mat& distances,
-                   Mat& indices);
+                   Mat& indices, KnnProducts products = KnnProducts::Automatic);
 
 /** Ranks each query's candidate rows (`candidates`, q x m CV_32S, -1 = none) by their exact
     squared distance (computed in double), ties by index, and keeps the first k. */

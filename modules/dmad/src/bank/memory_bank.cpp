@@ -3,7 +3,9 @@
 // of this distribution and at http://opencv.org/license.html.
 
 #include "precomp.hpp"
+#include "bank/blas_products.hpp"
 #include "bank/knn_search.hpp"
+#include "bank/simd_kernels.hpp"
 #include "io/persistence.hpp"
 #include "bank/cuda/knn_search_cuda.hpp"
 
@@ -50,6 +52,12 @@ bool MemoryBank::kdTreeIsFaster(int bankSize, int dims)
         if (dims <= rule.maxDims)
             return bankSize >= rule.minRows;
     return false;
+}
+
+String MemoryBank::searchImplementation()
+{
+    return format("kernels %s, products: %s", kernels::bestKernels().name,
+                  blas::enabled() ? blas::description().c_str() : "kernels (Eigen)");
 }
 
 namespace {

@@ -22,8 +22,9 @@ it). Training patches that query a bank built from their own images must not fin
 search() can skip, per query, the entries of one source image (leave-one-image-out).
 
 The search is exact. The brute-force method computes `|m|^2 - 2 q.m` with blocked matrix
-products (Eigen, compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time) and a fused
-top-k scan, then recomputes the distances of the best candidates exactly, in double. The KD-tree
+products (OpenBLAS's sgemm where the library was built with it, else Eigen) and a fused top-k scan
+(compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time), then recomputes the
+distances of the best candidates exactly, in double. The KD-tree
 method (nanoflann) wins for low dimensions; SEARCH_AUTO chooses by kdTreeIsFaster(). Work is split
 with cv::parallel_for_ (cv::setNumThreads applies) in a way that does not depend on the thread
 count, so results are the same for any number of threads.
@@ -59,6 +60,11 @@ public:
     the tree wins for D <= 3 from 1,000 rows, D = 4 from 5,000, D <= 6 from 30,000 and D <= 8 from
     1,000,000 rows; brute force wins for D >= 9 (whose products are cheap and cache-friendly). */
     CV_WRAP static bool kdTreeIsFaster(int bankSize, int dims);
+    /** @brief What the exact search runs on this CPU, for benchmark and bug reports, e.g.
+    "kernels avx512, products: OpenBLAS 0.3.21 ... (SkylakeX kernels)". The kernels can be limited
+    with OPENCV_DMAD_KERNELS=avx2|baseline, and OPENCV_DMAD_KNN_PRODUCTS=kernels replaces BLAS's
+    products by the kernels' own. */
+    CV_WRAP static String searchImplementation();
     /** @brief Loads a bank saved with save(); `objname` selects a node inside a larger file. */
     CV_WRAP static Ptr<MemoryBank> load(const String& filename, const String& objname = String());
 

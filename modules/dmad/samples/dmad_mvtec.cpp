@@ -19,13 +19,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace cv;
 
 static const char* const keys =
     "{ help h    |        | print this help }"
-    "{ data      | <none> | dataset root: MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) or VisA (<root>/split_csv/1cls.csv) }"
+    "{ data      | <none> | dataset root(s), comma-separated, whose classes form one unified model: MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) or VisA (<root>/split_csv/1cls.csv) }"
     "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
     "{ classes   |        | comma-separated classes (default: every class folder) }"
     "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2: DMAD::Params()'s, fast training; inception_v3: best "
@@ -46,6 +47,7 @@ static const char* const keys =
     "{ hidden    | 0      | override the scoring head's hidden units (0: keep) }"
     "{ noise     | -1     | override the pseudo-anomaly noise sigma (-1: keep) }"
     "{ coreset   | 0      | override the normal bank's coreset ratio (0: keep) }"
+    "{ abnormal-bank | -1 | largest abnormal bank as a fraction of the normal one (0: every patch; -1: keep the default) }"
     "{ recipe    | -1     | override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep) }"
     "{ synthetic-weight | -1 | override the loss weight of synthetic defects in unsupervised training (-1: keep) }"
     "{ pseudo    | -1     | override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep) }"
@@ -64,6 +66,37 @@ std::vector<String> splitList(const String& s)
         if (!item.empty())
             out.push_back(item);
     return out;
+}
+
+/** The classes of every root (comma-separated --data) as one dataset. VisA is recognised by its
+    split file; anything else is read as MVTec-AD layout. With several roots, --classes picks
+    among the classes of all of them. */
+dmad::DatasetSplit readDatasets(const std::vector<String>& roots, const std::vector<String>& wanted)
+{
+    if (roots.empty())
+        CV_Error(Error::StsBadArg, "--data names no dataset folder");
+    std::vector<dmad::DatasetSplit> parts;
+    std::set<String> found;
+    for (const String& root : roots)
+    {
+        const bool visa = utils::fs::exists(root + "/split_csv/1cls.csv");
+        std::vector<String> classes = wanted;
+        if (roots.size() > 1 && !wanted.empty())
+        {
+            classes.clear();
+            for (const String& c : wanted)
+                if (visa || utils::fs::isDirectory(root + "/" + c))
+                    classes.push_back(c);
+            if (classes.empty())
+                continue;
+        }
+        parts.push_back(visa ? dmad::readVisADataset(root, classes) : dmad::readMVTecDataset(root, classes));
+        found.insert(parts.back().classes.begin(), parts.back().classes.end());
+    }
+    for (const String& c : wanted)
+        if (!found.count(c))
+            CV_Error(Error::StsObjectNotFound, "no dataset folder of --data holds the class '" + c + "'");
+    return parts.size() == 1 ? parts[0] : dmad::mergeDatasets(parts);
 }
 
 String fileStem(const String& path)
@@ -337,10 +370,7 @@ int main(int argc, char** argv)
         if (anomalies < 0)
             CV_Error(Error::StsBadArg, "--anomalies must be >= 0");
 
-        // VisA is recognised by its split file; anything else is read as MVTec-AD layout.
-        const bool visa = utils::fs::exists(data + "/split_csv/1cls.csv");
-        dmad::DatasetSplit split = visa ? dmad::readVisADataset(data, splitList(classesArg))
-                                        : dmad::readMVTecDataset(data, splitList(classesArg));
+        dmad::DatasetSplit split = readDatasets(splitList(data), splitList(classesArg));
         std::vector<dmad::DatasetSample> taken;
         if (anomalies > 0)
             split = dmad::takeAnnotatedAnomalies(split, anomalies, (uint64)seed, taken, true);
@@ -368,6 +398,8 @@ int main(int argc, char** argv)
             params.training.noiseStd = parser.get<double>("noise");
         if (parser.get<double>("coreset") > 0)
             params.banks.normalCoresetRatio = parser.get<double>("coreset");
+        if (parser.get<double>("abnormal-bank") >= 0)
+            params.banks.abnormalBankRatio = parser.get<double>("abnormal-bank");
         if (parser.get<int>("distances") >= 0)
             params.distanceFeatures = parser.get<int>("distances") != 0;
         if (parser.get<int>("pseudo") >= 0)
@@ -434,11 +466,16 @@ int main(int argc, char** argv)
         const Evaluation result = evaluate(*detector, split, nTrain, out + "/heatmaps", heatmaps, scorerName);
         const dmad::DMAD::Timings t = detector->getTimings();
         Evaluation peer;
+        dmad::DMAD::Timings peerTimings;
         const bool withPeer = baseline && params.scorer == dmad::DMAD::SCORER_DMAD;
         if (withPeer)
         {
+            // back to back with the same features, normal bank and threads: the cost of DMAD's
+            // abnormal bank and head over the PatchCore scorer
             detector->setScorer(dmad::DMAD::SCORER_PATCHCORE);
+            detector->resetTimings();
             peer = evaluate(*detector, split, nTrain, String(), 0, "patchcore");
+            peerTimings = detector->getTimings();
         }
 
         // results.json
@@ -470,6 +507,7 @@ int main(int argc, char** argv)
              << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
+             << "    \"abnormal_bank_ratio\": " << params.banks.abnormalBankRatio << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"
@@ -492,12 +530,21 @@ int main(int argc, char** argv)
                      << (i + 1 < peer.classes.size() ? ",\n" : "\n");
             json << "    },\n    \"mean\": " << metricsJson(peer.mean, "    ") << "\n  },\n";
         }
+        auto msPerImage = [](const dmad::DMAD::Timings& tm) {
+            return (tm.extractMs + tm.searchMs + tm.scoreMs + tm.mapMs) / std::max(1.0, tm.images);
+        };
         json << "  \"timing\": {\n"
              << "    \"extract_ms_per_image\": " << jsonNumber(t.extractMs / n) << ",\n"
              << "    \"search_ms_per_image\": " << jsonNumber(t.searchMs / n) << ",\n"
              << "    \"score_ms_per_image\": " << jsonNumber(t.scoreMs / n) << ",\n"
              << "    \"map_ms_per_image\": " << jsonNumber(t.mapMs / n) << ",\n"
-             << "    \"train_s\": " << jsonNumber(loadPath.empty() ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
+             << "    \"total_ms_per_image\": " << jsonNumber(msPerImage(t)) << ",\n";
+        if (withPeer)
+            json << "    \"patchcore_search_ms_per_image\": "
+                 << jsonNumber(peerTimings.searchMs / std::max(1.0, peerTimings.images)) << ",\n"
+                 << "    \"patchcore_total_ms_per_image\": " << jsonNumber(msPerImage(peerTimings)) << ",\n"
+                 << "    \"dmad_over_patchcore\": " << jsonNumber(msPerImage(t) / msPerImage(peerTimings)) << ",\n";
+        json << "    \"train_s\": " << jsonNumber(loadPath.empty() ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
         json.close();
 
         // scores.csv: one line per test image

@@ -141,3 +141,50 @@ TEST(DMAD_Coreset, reports_progress)
 }
 
 }} // namespace
+
+namespace opencv_test { namespace {
+
+// Three classes of 300, 40 and 10 rows and 60 rows of no class, cut to 100: the 10 keep all,
+// the rest share 90 equally (30 each, the 40-row class too); within a class the picks are the
+// class's own greedy coreset.
+TEST(DMAD_Coreset, balanced_coreset_shares_the_rows_equally_among_classes)
+{
+    const int sizes[] = {300, 40, 10, 60}, classOf[] = {0, 1, 2, -1};
+    Mat features, classIds;
+    RNG rng(5);
+    std::vector<Mat> parts;
+    for (int c = 0; c < 4; c++)
+    {
+        Mat part(sizes[c], 16, CV_32F);
+        rng.fill(part, RNG::NORMAL, c * 3.0, 1.0);
+        parts.push_back(part);
+        features.push_back(part);
+        classIds.push_back(Mat(sizes[c], 1, CV_32S, Scalar(classOf[c])));
+    }
+    const std::vector<int> keep = selectBalancedCoreset(features, classIds, 100);
+    ASSERT_EQ(100u, keep.size());
+    EXPECT_TRUE(std::is_sorted(keep.begin(), keep.end()));
+    const int expected[] = {30, 30, 10, 30};
+    int offset = 0;
+    for (int c = 0; c < 4; c++)
+    {
+        std::vector<int> inClass;
+        for (int r : keep)
+            if (r >= offset && r < offset + sizes[c])
+                inClass.push_back(r - offset);
+        EXPECT_EQ(expected[c], (int)inClass.size()) << "class " << classOf[c];
+        if (expected[c] < sizes[c])
+        {
+            std::vector<int> own = selectCoreset(parts[c], expected[c]);
+            std::sort(own.begin(), own.end());
+            EXPECT_EQ(own, inClass) << "class " << classOf[c];
+        }
+        offset += sizes[c];
+    }
+    // enough room: every row
+    EXPECT_EQ(410u, selectBalancedCoreset(features, classIds, 1000).size());
+    EXPECT_CV_ERROR(selectBalancedCoreset(features, classIds.rowRange(0, 5), 10), "class id per row");
+    EXPECT_CV_ERROR(selectBalancedCoreset(features, classIds, 0), "count = 0");
+}
+
+}} // namespace

@@ -75,8 +75,8 @@ TEST(DMAD_GoldenScores, micro_model)
     Ptr<DMAD> model = DMAD::create(microParams());
     model->train(data.normal, data.anomalous, data.masks);
     const Golden expected = {
-        { 1.435902f, 2.612573f, 1.457224f },
-        { -1.041702f, -0.7397622f, -0.2103798f, 1.063298f, 0.637131f, -0.5809267f },
+        { 1.333802f, 2.472893f, 1.204564f },
+        { -1.087473f, -0.7842417f, 0.003391489f, 1.016218f, 0.7950448f, -0.5258529f },
     };
     expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 2e-2);
 
@@ -89,7 +89,7 @@ TEST(DMAD_GoldenScores, micro_model)
     double largest = 0;
     for (size_t i = 0; i < moved.size(); i++)
         largest = std::max(largest, (double)std::abs(moved[i] - expected.imageScores[i]));
-    EXPECT_GT(largest, 2e-2 * 2.612573) << "seed 1 scores as seed 0 within the golden tolerance";
+    EXPECT_GT(largest, 2e-2 * 2.472893) << "seed 1 scores as seed 0 within the golden tolerance";
 }
 
 //! The tiny model: the registry MobileNetV2 on rendered parts, unsupervised (pseudo anomalies).
@@ -101,9 +101,9 @@ TEST(DMAD_GoldenScores, tiny_model)
     model->train(data.normal, noArray(), noArray(), std::vector<int>(data.classIds.begin(),
                                                                      data.classIds.begin() + 16));
     const Golden expected = {
-        { 1.969213f, 1.969213f, 1.319012f, 1.319012f, 0.8967245f, 0.8967245f, 0.8390005f, 0.8390005f,
-          2.667645f, 2.667645f, 1.164868f, 1.164868f },
-        { 0.6282686f, -0.329992f, 0.01040561f, -0.1349671f, -0.3197224f, 0.6365371f },
+        { 2.69994f, 2.69994f, 2.218852f, 2.218852f, 1.026912f, 1.026912f, 0.8716228f, 0.8716228f,
+          2.239202f, 2.239202f, 1.199628f, 1.199628f },
+        { 0.7591423f, -0.05921808f, 0.05427237f, -0.1245842f, -0.1855795f, 0.3054706f },
     };
     expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 5e-4);
 }

@@ -290,6 +290,25 @@ DatasetSplit readMVTecDataset(const String& root, const std::vector<String>& cla
     return split;
 }
 
+DatasetSplit mergeDatasets(const std::vector<DatasetSplit>& parts)
+{
+    DatasetSplit merged;
+    for (const DatasetSplit& part : parts)
+    {
+        if (part.classHasMasks.size() != part.classes.size())
+            CV_Error(Error::StsBadArg, "dmad: mergeDatasets: a part's classHasMasks does not match its classes");
+        merged.classes.insert(merged.classes.end(), part.classes.begin(), part.classes.end());
+        merged.classHasMasks.insert(merged.classHasMasks.end(), part.classHasMasks.begin(),
+                                    part.classHasMasks.end());
+        merged.train.insert(merged.train.end(), part.train.begin(), part.train.end());
+        merged.test.insert(merged.test.end(), part.test.begin(), part.test.end());
+    }
+    checkUniqueClasses(merged.classes);
+    sortByClass(merged.train, merged.classes);
+    sortByClass(merged.test, merged.classes);
+    return merged;
+}
+
 DatasetSplit readVisADataset(const String& root, const std::vector<String>& classes,
                              const String& splitFile)
 {

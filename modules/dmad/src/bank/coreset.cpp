@@ -15,6 +15,8 @@
 // the same per-pair arithmetic.
 
 #include "precomp.hpp"
+
+#include <map>
 #include "bank/coreset.hpp"
 #include "io/progress.hpp"
 #include "bank/simd_kernels.hpp"
@@ -385,6 +387,66 @@ std::vector<int> selectCoreset(InputArray featuresArg, int count, const CoresetP
     checkArguments(features, count, params);
     const CoresetSetup setup = prepare(features, params);
     return greedyLazyBlocks(setup, count);
+}
+
+std::vector<int> selectBalancedCoreset(InputArray featuresArg, InputArray classIdsArg, int count,
+                                      const CoresetParams& params)
+{
+    CV_TRACE_FUNCTION();
+    const Mat features = featuresArg.getMat(), classIds = classIdsArg.getMat();
+    if (features.empty() || features.type() != CV_32F || features.dims != 2)
+        CV_Error(Error::StsBadArg, "dmad: selectBalancedCoreset needs a non-empty 2D CV_32F matrix");
+    if (classIds.type() != CV_32S || classIds.total() != (size_t)features.rows)
+        CV_Error(Error::StsBadSize, cv::format("dmad: selectBalancedCoreset needs one CV_32S class id per row "
+                                               "(%d), got %d values", features.rows, (int)classIds.total()));
+    if (count < 1)
+        CV_Error(Error::StsBadArg, cv::format("dmad: selectBalancedCoreset: count = %d, must be >= 1", count));
+    std::vector<int> all(features.rows);
+    for (int i = 0; i < features.rows; i++)
+        all[i] = i;
+    if (count >= features.rows)
+        return all;
+
+    std::map<int, std::vector<int>> groups;  // class id -> rows, ascending
+    for (int i = 0; i < features.rows; i++)
+        groups[classIds.ptr<int>()[i]].push_back(i);
+    // Water-filling: the smallest groups first, each taking min(its size, an equal share of what
+    // is left), so the quotas depend on the sizes alone.
+    std::vector<std::pair<int, int>> bySize;  // (size, class id)
+    for (const auto& g : groups)
+        bySize.emplace_back((int)g.second.size(), g.first);
+    std::sort(bySize.begin(), bySize.end());
+    std::map<int, int> quota;
+    int left = count;
+    for (size_t g = 0; g < bySize.size(); g++)
+    {
+        const int share = left / (int)(bySize.size() - g);
+        quota[bySize[g].second] = std::min(bySize[g].first, share);
+        left -= quota[bySize[g].second];
+    }
+
+    std::vector<int> keep;
+    for (const auto& g : groups)
+    {
+        const std::vector<int>& rows = g.second;
+        const int q = quota[g.first];
+        if (q >= (int)rows.size())
+        {
+            keep.insert(keep.end(), rows.begin(), rows.end());
+            continue;
+        }
+        if (q < 1)
+            continue;
+        Mat groupFeatures((int)rows.size(), features.cols, CV_32F);
+        for (size_t i = 0; i < rows.size(); i++)
+            features.row(rows[i]).copyTo(groupFeatures.row((int)i));
+        CoresetParams groupParams = params;
+        groupParams.startPoints = std::min(groupParams.startPoints, (int)rows.size());
+        for (int pick : selectCoreset(groupFeatures, q, groupParams))
+            keep.push_back(rows[pick]);
+    }
+    std::sort(keep.begin(), keep.end());
+    return keep;
 }
 
 std::vector<int> selectCoresetNaive(InputArray featuresArg, int count, const CoresetParams& params)

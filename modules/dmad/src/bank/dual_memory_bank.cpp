@@ -15,6 +15,9 @@ static const char* const kDualClass = "DualMemoryBank";
 static const char* const kDualNode = "opencv_dmad_DualMemoryBank";
 static const char* const kNormalBankNode = "normal_bank";
 static const char* const kAbnormalBankNode = "abnormal_bank";
+static const char* const kAbnormalBankRatioKey = "abnormal_bank_ratio";
+// doc/memory_bank.md, "Compact abnormal bank": the four-class AUROC against the bank's size
+static const double kDefaultAbnormalBankRatio = 0.2;
 
 DualMemoryBank::Params::Params()
     : normalCoresetRatio(0.02),
@@ -22,8 +25,12 @@ DualMemoryBank::Params::Params()
       // with annotations and classes without (doc/model.md, semi-supervised modes).
       supervisedSources(ABNORMAL_ANNOTATED | ABNORMAL_ANOMALY_CENTRE | ABNORMAL_TEXTURES | ABNORMAL_SYNTHETIC),
       unsupervisedSources(ABNORMAL_SYNTHETIC | ABNORMAL_PERTURBED_NORMAL),
-      noiseStd(0.015), textureCoresetRatio(0.1), perturbedNormalRatio(0.25), seed(0)
+      noiseStd(0.015), textureCoresetRatio(0.1), perturbedNormalRatio(0.25),
+      abnormalBankRatio(kDefaultAbnormalBankRatio), seed(0)
 {
+    // float16 banks: half the memory and model file, and no AUROC digit changes
+    // (doc/memory_bank.md, "Effect of float16 on AUROC")
+    bank.halfPrecisionStorage = true;
 }
 
 void DualMemoryBank::Params::write(FileStorage& fs) const
@@ -32,7 +39,8 @@ void DualMemoryBank::Params::write(FileStorage& fs) const
        << "coreset_start_points" << coreset.startPoints << "coreset_seed" << coreset.seed
        << "supervised_sources" << supervisedSources << "unsupervised_sources" << unsupervisedSources
        << "noise_std" << noiseStd << "texture_coreset_ratio" << textureCoresetRatio
-       << "perturbed_normal_ratio" << perturbedNormalRatio << "seed" << seed;
+       << "perturbed_normal_ratio" << perturbedNormalRatio << kAbnormalBankRatioKey << abnormalBankRatio
+       << "seed" << seed;
     fs << "bank_params" << "{";
     bank.write(fs);
     fs << "}";
@@ -50,6 +58,10 @@ void DualMemoryBank::Params::read(const FileNode& node)
     noiseStd = persistence::readReal(node, "noise_std", where);
     textureCoresetRatio = persistence::readReal(node, "texture_coreset_ratio", where);
     perturbedNormalRatio = persistence::readReal(node, "perturbed_normal_ratio", where);
+    // files written before the compact abnormal bank kept every abnormal patch
+    abnormalBankRatio = node[kAbnormalBankRatioKey].empty()
+                            ? 0.0
+                            : persistence::readReal(node, kAbnormalBankRatioKey, where);
     seed = persistence::readInt(node, "seed", where);
     bank.read(node["bank_params"]);
 }
@@ -209,6 +221,8 @@ public:
             abnormal->add(rowsOf(bankFeatures, picks) + noise, rowsOf(bankIds, picks), rowsOf(bankClasses, picks));
             used |= ABNORMAL_PERTURBED_NORMAL;
         }
+        if (params_.abnormalBankRatio > 0)
+            abnormal = compacted(abnormal, std::max(1, (int)std::lround(params_.abnormalBankRatio * normal->size())));
         if (abnormal->empty())
             CV_Error(Error::StsError,
                      cv::format("dmad: the abnormal memory bank is empty: the %s recipe (%s) found no features",
@@ -279,13 +293,25 @@ public:
     String getDefaultName() const CV_OVERRIDE { return kDualNode; }
 
 private:
+    //! The bank cut to at most `count` entries by selectBalancedCoreset() (the same when smaller).
+    Ptr<MemoryBank> compacted(const Ptr<MemoryBank>& bank, int count) const
+    {
+        if (bank->size() <= count)
+            return bank;
+        const Mat features = bank->getFeatures(), imageIds = bank->getImageIds(), classIds = bank->getClassIds();
+        const std::vector<int> keep = selectBalancedCoreset(features, classIds, count, params_.coreset);
+        Ptr<MemoryBank> compact = MemoryBank::create(params_.bank);
+        compact->add(rowsOf(features, keep), rowsOf(imageIds, keep), rowsOf(classIds, keep));
+        return compact;
+    }
+
     static void validate(const Params& p)
     {
         if (!(p.normalCoresetRatio > 0 && p.normalCoresetRatio <= 1) ||
             !(p.textureCoresetRatio > 0 && p.textureCoresetRatio <= 1))
             CV_Error(Error::StsBadArg, "dmad: coreset ratios must be in (0, 1]");
-        if (!(p.noiseStd >= 0) || !(p.perturbedNormalRatio >= 0))
-            CV_Error(Error::StsBadArg, "dmad: noiseStd and perturbedNormalRatio must be >= 0");
+        if (!(p.noiseStd >= 0) || !(p.perturbedNormalRatio >= 0) || !(p.abnormalBankRatio >= 0))
+            CV_Error(Error::StsBadArg, "dmad: noiseStd, perturbedNormalRatio and abnormalBankRatio must be >= 0");
         const int all = ABNORMAL_ANNOTATED | ABNORMAL_ANOMALY_CENTRE | ABNORMAL_TEXTURES | ABNORMAL_SYNTHETIC |
                         ABNORMAL_PERTURBED_NORMAL;
         if ((p.supervisedSources & ~all) || (p.unsupervisedSources & ~all) || !p.supervisedSources ||

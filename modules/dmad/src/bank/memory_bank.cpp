@@ -6,6 +6,7 @@
 #include "bank/blas_products.hpp"
 #include "bank/knn_search.hpp"
 #include "bank/simd_kernels.hpp"
+#include "io/binary_payload.hpp"
 #include "io/persistence.hpp"
 #include "bank/cuda/knn_search_cuda.hpp"
 
@@ -19,6 +20,7 @@ namespace dmad {
 static const char* const kBankClass = "MemoryBank";
 static const char* const kBankNode = "opencv_dmad_MemoryBank";
 static const char* const kFloat32 = "float32";
+static const char* const kFloat16 = "float16";
 static const char* const kFloat16Bits = "float16_bits";
 
 MemoryBank::Params::Params() : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false) {}
@@ -220,13 +222,13 @@ public:
         persistence::writeHeader(fs, kBankClass);
         params_.write(fs);
         fs << "size" << size() << "dims" << dims();
-        // Features are stored as held. OpenCV 4.6 cannot write CV_16F in BASE64, so float16
-        // values go out as their bit patterns (CV_16U), marked by features_encoding.
+        // Features are stored as held, as a binary payload (io/binary_payload.hpp): it loads at
+        // disk speed where FileStorage's own matrices take seconds.
         const bool half = features_.depth() == CV_16F;
-        fs << "features_encoding" << (half ? kFloat16Bits : kFloat32);
-        fs << "features" << (half ? Mat(features_.size(), CV_16U, features_.data, features_.step)
-                                  : features_);
-        fs << "image_ids" << imageIds_ << "class_ids" << classIds_;
+        fs << "features_encoding" << (half ? kFloat16 : kFloat32);
+        persistence::writePayload(fs, "features", features_);
+        persistence::writePayload(fs, "image_ids", imageIds_);
+        persistence::writePayload(fs, "class_ids", classIds_);
     }
 
     void read(const FileNode& node) CV_OVERRIDE
@@ -240,17 +242,18 @@ public:
         if (n < 0 || d < 0)
             CV_Error(Error::StsParseError,
                      cv::format("dmad: %s: invalid size %d or dims %d", where.c_str(), n, d));
-        const Mat stored = persistence::readMat(node, "features", where);
+        const Mat stored = readMatrix(node, "features", where);
         Mat f = stored;
         const FileNode encodingNode = node["features_encoding"];
         const String encoding = encodingNode.isString() ? (String)encodingNode : String(kFloat32);
+        // files before the binary payload held float16 features as bit patterns (CV_16U)
         if (encoding == kFloat16Bits && stored.type() == CV_16U)
             f = Mat(stored.size(), CV_16F, stored.data, stored.step);  // `stored` owns the data
-        else if (encoding != kFloat16Bits && encoding != kFloat32)
+        else if (encoding != kFloat16Bits && encoding != kFloat32 && encoding != kFloat16)
             CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown features_encoding '%s'",
                                                       where.c_str(), encoding.c_str()));
-        const Mat img = persistence::readMat(node, "image_ids", where);
-        const Mat cls = persistence::readMat(node, "class_ids", where);
+        const Mat img = readMatrix(node, "image_ids", where);
+        const Mat cls = readMatrix(node, "class_ids", where);
         if ((n > 0 && (f.rows != n || f.cols != d)) || (n == 0 && !f.empty()))
             CV_Error(Error::StsParseError,
                      cv::format("dmad: %s: matrix 'features' is %dx%d, but size x dims is %dx%d",
@@ -292,6 +295,13 @@ public:
     String getDefaultName() const CV_OVERRIDE { return kBankNode; }
 
 private:
+    //! A binary payload, or a FileStorage matrix (files written before the payload).
+    static Mat readMatrix(const FileNode& node, const char* key, const String& where)
+    {
+        return persistence::isPayload(node[key]) ? persistence::readPayload(node[key], key, where)
+                                                 : persistence::readMat(node, key, where);
+    }
+
     bool useKdTree() const
     {
         if (params_.searchMethod == SEARCH_KDTREE)

@@ -23,6 +23,9 @@ abnormal bank combines, as Params::supervisedSources or Params::unsupervisedSour
 - a coreset of out-of-domain texture patches;
 - the masked patches of synthetic defects pasted into normal training images;
 - normal-bank entries plus Gaussian noise.
+
+The abnormal bank is then cut to at most Params::abnormalBankRatio times the normal bank's size by
+a class-balanced coreset (compactAbnormalBank()).
 */
 class CV_EXPORTS_W DualMemoryBank : public Algorithm
 {
@@ -46,6 +49,12 @@ public:
         CV_PROP_RW double noiseStd;             //!< sigma of the centre samples and perturbed normals
         CV_PROP_RW double textureCoresetRatio;  //!< fraction of the texture patches kept (0.1)
         CV_PROP_RW double perturbedNormalRatio; //!< perturbed normals per normal-bank entry
+        /** Largest abnormal bank, as a fraction of the normal bank's size (0: keep every abnormal
+            patch). Above it the abnormal patches are cut down class by class, each class (and the
+            patches of no class) to an equal share, by a coreset within the class, so that no
+            class swamps the bank and every kind of defect keeps a neighbour. DMAD searches both
+            banks for every patch, so this bounds its cost over the PatchCore scorer. */
+        CV_PROP_RW double abnormalBankRatio;
         CV_PROP_RW int seed;
         CV_PROP_RW MemoryBank::Params bank;     //!< search and storage settings of both banks
 

@@ -141,6 +141,13 @@ features; the returned indices refer to the original rows. Deterministic for a s
 CV_EXPORTS_W std::vector<int> selectCoreset(InputArray features, int count,
                                             const CoresetParams& params = CoresetParams());
 
+/** @brief Rows of a class-balanced coreset of `features`: at most `count` rows, shared equally
+among the class ids (`classIds`, `n x 1` CV_32S; -1, no class, is a group of its own), a group
+smaller than its share keeping all its rows and leaving the rest to the others; within a group, the
+greedy coreset (selectCoreset()). Returns ascending row indices; all rows when `count >= n`. */
+CV_EXPORTS_W std::vector<int> selectBalancedCoreset(InputArray features, InputArray classIds, int count,
+                                                    const CoresetParams& params = CoresetParams());
+
 //! @}
 
 }} // namespace cv::dmad

@@ -72,6 +72,11 @@ training image, or a missing mask.
 CV_EXPORTS DatasetSplit readMVTecDataset(
     const String& root, const std::vector<String>& classes = std::vector<String>());
 
+/** @brief One dataset of the classes of several: the classes in the order given (each name must
+be unique across the parts), their samples sorted by class as the readers sort them.
+@throws cv::Exception for a class name that two parts share. */
+CV_EXPORTS DatasetSplit mergeDatasets(const std::vector<DatasetSplit>& parts);
+
 /** @brief Reads a VisA dataset through its split file.
 
 The CSV (default `split_csv/1cls.csv`, the per-class split of the VisA paper) has a header naming

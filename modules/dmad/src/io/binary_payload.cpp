@@ -122,8 +122,11 @@ const char kChunkMark = 'B';
 
 void writePayload(FileStorage& fs, const String& key, const Mat& m)
 {
-    // an empty matrix (an empty bank) has no meaningful type: written as 0 x 0 float32
-    const char letter = m.empty() ? 'f' : typeLetter(m.type());
+    // an empty matrix keeps its type where it has one of ours (an empty float16 bank stays float16);
+    // a default-constructed one (CV_8U) is written as 0 x 0 float32
+    char letter = typeLetter(m.type());
+    if (!letter && m.empty())
+        letter = 'f';
     CV_Assert(letter && m.dims <= 2 && littleEndian());
     const Mat data = m.isContinuous() ? m : m.clone();
     const size_t bytes = data.total() * data.elemSize();

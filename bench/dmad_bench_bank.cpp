@@ -11,6 +11,9 @@
 //   bank N=<n> Q=<q> D=<d> dmad_ms=<> faiss_ms=<> sgemm_ms=<> ratio_faiss=<> ratio_sgemm=<> ...
 // --crossover: brute force against the KD-tree over bank sizes and dimensions.
 // --coreset=N: selectCoreset of N random rows of --dims dimensions to --ratio.
+// --hnsw=<class folder in MVTec layout>: MemoryBank::SEARCH_HNSW against the exact search on a
+//   bank of 74,321 x 1536 real patch features (inception_v3, pooled to the paper's 1536 dims):
+//   speed-up, recall@1 and PatchCore-style image AUROC with either search.
 // --auroc=<class folder in MVTec layout>: PatchCore-style image AUROC (score = largest 1-NN
 //   distance of the image's patches to a --ratio coreset of train/good patches) with the bank in
 //   float32 and in float16, to measure what half-precision storage costs.
@@ -331,6 +334,98 @@ void benchAuroc(const cv::String& classFolder, const cv::String& model, double r
                 maxScoreChange);
 }
 
+/** HNSW against the exact search on real patch features: a bank of `n` train/good patches of a
+    class (a random subset when it has more), the patches of `testImages` of its test images
+    (spread over the sorted good and defective lists) as queries. Prints both search times, the
+    graph's build time, recall@1 and the PatchCore-style image AUROC with either search. */
+void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv::String& model, int n,
+               int testImages, int dims)
+{
+    cv::dmad::FeatureExtractor::Params params = cv::dmad::FeatureExtractor::preset(preset, model);
+    params.layerDims = params.featureDims = dims;
+    cv::Ptr<cv::dmad::FeatureExtractor> extractor = cv::dmad::FeatureExtractor::create(params);
+    std::vector<cv::String> goodFiles = imagesUnder(classFolder + "/test/good"), badFiles;
+    for (const cv::String& f : imagesUnder(classFolder + "/test"))
+        if (f.find("/test/good/") == cv::String::npos)
+            badFiles.push_back(f);
+    auto spread = [](const std::vector<cv::String>& files, int count) {
+        std::vector<cv::String> picked;
+        for (int i = 0; i < count && i < (int)files.size(); i++)
+            picked.push_back(files[(size_t)i * files.size() / std::min<size_t>(count, files.size())]);
+        return picked;
+    };
+    goodFiles = spread(goodFiles, testImages / 2);
+    badFiles = spread(badFiles, testImages - (int)goodFiles.size());
+    const double t0 = nowMs();
+    cv::Mat train;
+    for (const cv::Mat& f : extractAll(*extractor, imagesUnder(classFolder + "/train/good")))
+        train.push_back(f);
+    if (train.rows > n)
+    {
+        std::vector<int> rows(train.rows);
+        for (int i = 0; i < train.rows; i++)
+            rows[i] = i;
+        cv::RNG rng(7);
+        cv::randShuffle(rows, 1.0, &rng);
+        cv::Mat subset(n, train.cols, CV_32F);
+        for (int i = 0; i < n; i++)
+            train.row(rows[i]).copyTo(subset.row(i));
+        train = subset;
+    }
+    const std::vector<cv::Mat> good = extractAll(*extractor, goodFiles), bad = extractAll(*extractor, badFiles);
+    cv::Mat queries;
+    for (const cv::Mat& f : good)
+        queries.push_back(f);
+    for (const cv::Mat& f : bad)
+        queries.push_back(f);
+    std::printf("hnsw: %s, %s features: bank %d x %d, %d queries (%d good and %d defective test images); "
+                "extraction %.1f s\n", classFolder.c_str(), preset.c_str(), train.rows, train.cols,
+                queries.rows, (int)good.size(), (int)bad.size(), (nowMs() - t0) / 1e3);
+    std::fflush(stdout);
+
+    cv::dmad::MemoryBank::Params exactParams, hnswParams;
+    exactParams.searchMethod = cv::dmad::MemoryBank::SEARCH_BRUTE_FORCE;
+    hnswParams.searchMethod = cv::dmad::MemoryBank::SEARCH_HNSW;
+    cv::Ptr<cv::dmad::MemoryBank> exact = cv::dmad::MemoryBank::create(exactParams);
+    cv::Ptr<cv::dmad::MemoryBank> approx = cv::dmad::MemoryBank::create(hnswParams);
+    exact->add(train);
+    approx->add(train);
+    cv::Mat de, ie, dh, ih;
+    double t = nowMs();
+    approx->search(queries.rowRange(0, 1), 1, dh, ih);  // builds the graph
+    const double buildS = (nowMs() - t) / 1e3;
+    exact->search(queries.rowRange(0, 1), 1, de, ie);  // bank statistics
+    settle();
+    t = nowMs();
+    exact->search(queries, 1, de, ie);
+    const double exactMs = nowMs() - t;
+    settle();
+    t = nowMs();
+    approx->search(queries, 1, dh, ih);
+    const double hnswMs = nowMs() - t;
+    int hits = 0;
+    for (int i = 0; i < queries.rows; i++)
+        hits += ie.at<int>(i) == ih.at<int>(i);
+    auto imageAuroc = [&](const cv::Mat& d) {
+        std::vector<double> sGood, sBad;
+        int row = 0;
+        for (size_t i = 0; i < good.size() + bad.size(); i++)
+        {
+            const int rows = (i < good.size() ? good[i] : bad[i - good.size()]).rows;
+            double maxD;
+            cv::minMaxLoc(d.rowRange(row, row + rows), 0, &maxD);
+            (i < good.size() ? sGood : sBad).push_back(std::sqrt(maxD));
+            row += rows;
+        }
+        return auroc(sGood, sBad);
+    };
+    std::printf("hnsw N=%d D=%d queries=%d M=%d ef_construction=%d ef_search=%d build_s=%.1f exact_ms=%.0f "
+                "hnsw_ms=%.0f speedup=%.1f recall1=%.4f auroc_exact=%.4f auroc_hnsw=%.4f\n", train.rows,
+                train.cols, queries.rows, hnswParams.hnswM, hnswParams.hnswEfConstruction,
+                hnswParams.hnswEfSearch, buildS, exactMs, hnswMs, exactMs / hnswMs, hits / (double)queries.rows,
+                imageAuroc(de), imageAuroc(dh));
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -345,6 +440,12 @@ int main(int argc, char** argv)
         "{ratio       | 0.02  | coreset fraction for --coreset }"
         "{n           | 0     | bank size: only this one (default: 20000 and 74321) }"
         "{auroc       |       | MVTec-layout class folder: float32 vs float16 bank AUROC }"
+        "{hnsw        |       | MVTec-layout class folder: HNSW against exact search on real features }"
+        "{preset      | inception_v3 | backbone preset for --hnsw }"
+        "{hnsw_model  | build/backbones/nsfwjs_inception_v3.onnx | backbone file for --hnsw }"
+        "{hnsw_n      | 74321 | bank rows for --hnsw (the paper's MVTec bank) }"
+        "{hnsw_dims   | 1536  | feature dimensions for --hnsw (the paper's) }"
+        "{test_images | 100   | test images for --hnsw }"
         "{model       | ../shared/models/mobilenetv2-12-int8.onnx | backbone for --auroc }"
         "{cross_n     | 1000,2000,10000,100000 | bank sizes for --crossover }"
         "{cross_d     | 2,4,8,12,16,24,32,64   | dimensions for --crossover }";
@@ -373,6 +474,13 @@ int main(int argc, char** argv)
     {
         benchCrossover(1024, reps, parseList(parser.get<cv::String>("cross_n")),
                        parseList(parser.get<cv::String>("cross_d")));
+        return 0;
+    }
+    if (parser.has("hnsw"))
+    {
+        benchHnsw(parser.get<cv::String>("hnsw"), parser.get<cv::String>("preset"),
+                  parser.get<cv::String>("hnsw_model"), parser.get<int>("hnsw_n"),
+                  parser.get<int>("test_images"), parser.get<int>("hnsw_dims"));
         return 0;
     }
     if (parser.has("auroc"))

@@ -4,6 +4,7 @@
 
 #include "precomp.hpp"
 #include "bank/blas_products.hpp"
+#include "bank/hnsw_index.hpp"
 #include "bank/knn_search.hpp"
 #include "bank/simd_kernels.hpp"
 #include "io/binary_payload.hpp"
@@ -23,11 +24,26 @@ static const char* const kFloat32 = "float32";
 static const char* const kFloat16 = "float16";
 static const char* const kFloat16Bits = "float16_bits";
 
-MemoryBank::Params::Params() : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false) {}
+static void checkHnswParams(const MemoryBank::Params& p)
+{
+    if (p.hnswM < 2 || p.hnswM > 1000 || p.hnswEfConstruction < 1 || p.hnswEfSearch < 1)
+        CV_Error(Error::StsBadArg, cv::format("dmad: MemoryBank HNSW parameters out of range: M %d (2..1000), "
+                                              "efConstruction %d and efSearch %d (>= 1)",
+                                              p.hnswM, p.hnswEfConstruction, p.hnswEfSearch));
+    if (p.searchMethod == MemoryBank::SEARCH_HNSW && !hnswAvailable())
+        CV_Error(Error::StsNotImplemented, "dmad: SEARCH_HNSW needs a build with hnswlib (Debian: libhnswlib-dev)");
+}
+
+MemoryBank::Params::Params()
+    : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false), hnswM(16), hnswEfConstruction(100),
+      hnswEfSearch(32)
+{
+}
 
 void MemoryBank::Params::write(FileStorage& fs) const
 {
-    fs << "search_method" << searchMethod << "half_precision_storage" << (int)halfPrecisionStorage;
+    fs << "search_method" << searchMethod << "half_precision_storage" << (int)halfPrecisionStorage
+       << "hnsw_m" << hnswM << "hnsw_ef_construction" << hnswEfConstruction << "hnsw_ef_search" << hnswEfSearch;
 }
 
 void MemoryBank::Params::read(const FileNode& node)
@@ -35,9 +51,18 @@ void MemoryBank::Params::read(const FileNode& node)
     const String where = "MemoryBank params";
     searchMethod = persistence::readInt(node, "search_method", where);
     halfPrecisionStorage = persistence::readInt(node, "half_precision_storage", where) != 0;
-    if (searchMethod < SEARCH_AUTO || searchMethod > SEARCH_KDTREE)
+    if (searchMethod < SEARCH_AUTO || searchMethod > SEARCH_HNSW)
         CV_Error(Error::StsParseError,
                  cv::format("dmad: %s: unknown search_method %d", where.c_str(), searchMethod));
+    // files before the HNSW index have no such keys
+    const Params defaults;
+    hnswM = node["hnsw_m"].empty() ? defaults.hnswM : persistence::readInt(node, "hnsw_m", where);
+    hnswEfConstruction = node["hnsw_ef_construction"].empty()
+                             ? defaults.hnswEfConstruction
+                             : persistence::readInt(node, "hnsw_ef_construction", where);
+    hnswEfSearch = node["hnsw_ef_search"].empty() ? defaults.hnswEfSearch
+                                                  : persistence::readInt(node, "hnsw_ef_search", where);
+    checkHnswParams(*this);
 }
 
 bool MemoryBank::kdTreeIsFaster(int bankSize, int dims)
@@ -83,9 +108,10 @@ class MemoryBankImpl CV_FINAL : public MemoryBank
 public:
     explicit MemoryBankImpl(const Params& params) : params_(params)
     {
-        if (params.searchMethod < SEARCH_AUTO || params.searchMethod > SEARCH_KDTREE)
+        if (params.searchMethod < SEARCH_AUTO || params.searchMethod > SEARCH_HNSW)
             CV_Error(Error::StsBadArg,
                      cv::format("dmad: unknown MemoryBank search method %d", params.searchMethod));
+        checkHnswParams(params);
     }
 
     void add(InputArray features, InputArray imageIds, InputArray classIds) CV_OVERRIDE
@@ -127,6 +153,7 @@ public:
         tree_.reset();
         stats_.reset();
         cuda_.reset();
+        hnsw_.reset();
     }
 
     void clear() CV_OVERRIDE
@@ -138,6 +165,7 @@ public:
         tree_.reset();
         stats_.reset();
         cuda_.reset();
+        hnsw_.reset();
     }
 
     bool empty() const CV_OVERRIDE { return features_.empty(); }
@@ -174,6 +202,8 @@ public:
         Mat d, idx;
         if (onCuda)
             cudaIndex()->search(q, exclude, k, allowTF32_, d, idx);
+        else if (params_.searchMethod == SEARCH_HNSW && exclude.empty())
+            hnsw()->search(q, k, d, idx);
         else if (useKdTree())
             kdTree()->search(q, imageIds_, exclude, k, d, idx);
         else
@@ -229,6 +259,13 @@ public:
         persistence::writePayload(fs, "features", features_);
         persistence::writePayload(fs, "image_ids", imageIds_);
         persistence::writePayload(fs, "class_ids", classIds_);
+        // the graph travels with the bank: building it takes far longer than loading it
+        if (params_.searchMethod == SEARCH_HNSW && !features_.empty())
+        {
+            fs << "hnsw" << "{";
+            hnsw()->write(fs);
+            fs << "}";
+        }
     }
 
     void read(const FileNode& node) CV_OVERRIDE
@@ -277,6 +314,10 @@ public:
             f.convertTo(f32, CV_32F);  // float16 values are exact in float32: nothing is lost
             fresh.add(f32, img.reshape(1, n), cls.reshape(1, n));
         }
+        std::shared_ptr<const HnswIndex> graph;
+        if (p.searchMethod == SEARCH_HNSW && n > 0 && node["hnsw"].isMap())
+            graph = std::make_shared<const HnswIndex>(fresh.features_, node["hnsw"], p.hnswEfSearch,
+                                                      where + " hnsw");
         std::lock_guard<std::mutex> lock(indexMutex_);
         params_ = fresh.params_;
         features_ = fresh.features_;
@@ -285,6 +326,7 @@ public:
         tree_.reset();
         stats_.reset();
         cuda_.reset();
+        hnsw_ = graph;
     }
 
     void save(const String& filename) const CV_OVERRIDE
@@ -321,6 +363,15 @@ private:
         return tree_;
     }
 
+    std::shared_ptr<const HnswIndex> hnsw() const
+    {
+        std::lock_guard<std::mutex> lock(indexMutex_);
+        if (!hnsw_)
+            hnsw_ = std::make_shared<const HnswIndex>(features_, params_.hnswM, params_.hnswEfConstruction,
+                                                      params_.hnswEfSearch, 100);
+        return hnsw_;
+    }
+
     // The device copy of the bank, uploaded by the first CUDA search after each change.
     std::shared_ptr<const CudaKnnIndex> cudaIndex() const
     {
@@ -346,6 +397,7 @@ private:
     mutable std::shared_ptr<const KdTreeIndex> tree_;
     mutable std::shared_ptr<const BankStatistics> stats_;
     mutable std::shared_ptr<const CudaKnnIndex> cuda_;
+    mutable std::shared_ptr<const HnswIndex> hnsw_;
     int target_ = dnn::DNN_TARGET_CPU;  //!< run-time choice, not saved
     bool allowTF32_ = false;
 };

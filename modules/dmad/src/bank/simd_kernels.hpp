@@ -49,6 +49,9 @@ struct KernelTable
 
     //! out[j] = |x_j|^2, summed over d in order with fused multiply-adds (same layout).
     void (*squaredNorms)(const float* points, size_t stride, int count, int dims, float* out);
+
+    //! |a - b|^2 of two contiguous vectors (the HNSW index's distance).
+    float (*squaredDistance)(const float* a, const float* b, int dims);
 };
 
 /** The fastest table this CPU runs. The environment variable OPENCV_DMAD_KERNELS=baseline|avx2|avx512

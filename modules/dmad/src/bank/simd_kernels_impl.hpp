@@ -333,12 +333,38 @@ void squaredNorms(const float* points, size_t stride, int count, int dims, float
     }
 }
 
+float squaredDistance(const float* a, const float* b, int dims)
+{
+    const int W = Vec::W;
+    Vec acc[4] = {zero(), zero(), zero(), zero()};
+    int d = 0;
+    for (; d + 4 * W <= dims; d += 4 * W)
+        for (int v = 0; v < 4; v++)
+        {
+            const Vec t = sub(load(a + d + v * W), load(b + d + v * W));
+            acc[v] = fmadd(t, t, acc[v]);
+        }
+    for (; d + W <= dims; d += W)
+    {
+        const Vec t = sub(load(a + d), load(b + d));
+        acc[0] = fmadd(t, t, acc[0]);
+    }
+    float lanes[Vec::W];
+    store(lanes, add(add(acc[0], acc[1]), add(acc[2], acc[3])));
+    float sum = 0.f;
+    for (int l = 0; l < W; l++)
+        sum += lanes[l];
+    for (; d < dims; d++)
+        sum += (a[d] - b[d]) * (a[d] - b[d]);
+    return sum;
+}
+
 } // namespace
 
 const KernelTable* table()
 {
     static const KernelTable kernelTable = {DMAD_KERNEL_NAME, dotProducts, centerRows, scanRow,
-                                            applyCenters, squaredNorms};
+                                            applyCenters, squaredNorms, squaredDistance};
     return &kernelTable;
 }
 

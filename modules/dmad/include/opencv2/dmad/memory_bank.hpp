@@ -36,7 +36,12 @@ public:
     {
         SEARCH_AUTO = 0,         //!< KD-tree where kdTreeIsFaster(), else brute force
         SEARCH_BRUTE_FORCE = 1,  //!< blocked matrix product with fused top-k (exact)
-        SEARCH_KDTREE = 2        //!< KD-tree (exact); wins only for low dimensions
+        SEARCH_KDTREE = 2,       //!< KD-tree (exact); wins only for low dimensions
+        /** HNSW graph (hnswlib, approximate): for banks of tens of thousands of entries and more,
+            where it is 10x and more faster than exact search at recall@1 above 0.95
+            (doc/memory_bank.md). Built by the first search, saved with the bank. Searches that
+            exclude image ids (leave-one-image-out, which only training makes) stay exact. */
+        SEARCH_HNSW = 3
     };
 
     struct CV_EXPORTS_W_SIMPLE Params
@@ -47,6 +52,9 @@ public:
             The search then works on the float16 values (converted tile by tile, exact in float32),
             so distances are those to the rounded features. */
         CV_PROP_RW bool halfPrecisionStorage;
+        CV_PROP_RW int hnswM;               //!< SEARCH_HNSW: links per entry (2 M on the ground layer), 16
+        CV_PROP_RW int hnswEfConstruction;  //!< SEARCH_HNSW: candidates kept while building, 100
+        CV_PROP_RW int hnswEfSearch;        //!< SEARCH_HNSW: candidates kept while searching, 32
 
         void write(FileStorage& fs) const;
         void read(const FileNode& node);

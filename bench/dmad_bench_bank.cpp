@@ -339,7 +339,7 @@ void benchAuroc(const cv::String& classFolder, const cv::String& model, double r
     (spread over the sorted good and defective lists) as queries. Prints both search times, the
     graph's build time, recall@1 and the PatchCore-style image AUROC with either search. */
 void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv::String& model, int n,
-               int testImages, int dims)
+               int testImages, int dims, const std::vector<int>& efSearches)
 {
     cv::dmad::FeatureExtractor::Params params = cv::dmad::FeatureExtractor::preset(preset, model);
     params.layerDims = params.featureDims = dims;
@@ -383,29 +383,16 @@ void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv
                 queries.rows, (int)good.size(), (int)bad.size(), (nowMs() - t0) / 1e3);
     std::fflush(stdout);
 
-    cv::dmad::MemoryBank::Params exactParams, hnswParams;
+    cv::dmad::MemoryBank::Params exactParams;
     exactParams.searchMethod = cv::dmad::MemoryBank::SEARCH_BRUTE_FORCE;
-    hnswParams.searchMethod = cv::dmad::MemoryBank::SEARCH_HNSW;
     cv::Ptr<cv::dmad::MemoryBank> exact = cv::dmad::MemoryBank::create(exactParams);
-    cv::Ptr<cv::dmad::MemoryBank> approx = cv::dmad::MemoryBank::create(hnswParams);
     exact->add(train);
-    approx->add(train);
-    cv::Mat de, ie, dh, ih;
-    double t = nowMs();
-    approx->search(queries.rowRange(0, 1), 1, dh, ih);  // builds the graph
-    const double buildS = (nowMs() - t) / 1e3;
+    cv::Mat de, ie;
     exact->search(queries.rowRange(0, 1), 1, de, ie);  // bank statistics
     settle();
-    t = nowMs();
+    double t = nowMs();
     exact->search(queries, 1, de, ie);
     const double exactMs = nowMs() - t;
-    settle();
-    t = nowMs();
-    approx->search(queries, 1, dh, ih);
-    const double hnswMs = nowMs() - t;
-    int hits = 0;
-    for (int i = 0; i < queries.rows; i++)
-        hits += ie.at<int>(i) == ih.at<int>(i);
     auto imageAuroc = [&](const cv::Mat& d) {
         std::vector<double> sGood, sBad;
         int row = 0;
@@ -419,11 +406,32 @@ void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv
         }
         return auroc(sGood, sBad);
     };
-    std::printf("hnsw N=%d D=%d queries=%d M=%d ef_construction=%d ef_search=%d build_s=%.1f exact_ms=%.0f "
-                "hnsw_ms=%.0f speedup=%.1f recall1=%.4f auroc_exact=%.4f auroc_hnsw=%.4f\n", train.rows,
-                train.cols, queries.rows, hnswParams.hnswM, hnswParams.hnswEfConstruction,
-                hnswParams.hnswEfSearch, buildS, exactMs, hnswMs, exactMs / hnswMs, hits / (double)queries.rows,
-                imageAuroc(de), imageAuroc(dh));
+    // efSearch is fixed when the graph is built or loaded: one graph per value
+    for (int ef : efSearches)
+    {
+        cv::dmad::MemoryBank::Params hnswParams;
+        hnswParams.searchMethod = cv::dmad::MemoryBank::SEARCH_HNSW;
+        hnswParams.hnswEfSearch = ef;
+        cv::Ptr<cv::dmad::MemoryBank> approx = cv::dmad::MemoryBank::create(hnswParams);
+        approx->add(train);
+        cv::Mat dh, ih;
+        t = nowMs();
+        approx->search(queries.rowRange(0, 1), 1, dh, ih);  // builds the graph
+        const double buildS = (nowMs() - t) / 1e3;
+        settle();
+        t = nowMs();
+        approx->search(queries, 1, dh, ih);
+        const double hnswMs = nowMs() - t;
+        int hits = 0;
+        for (int i = 0; i < queries.rows; i++)
+            hits += ie.at<int>(i) == ih.at<int>(i);
+        std::printf("hnsw N=%d D=%d queries=%d M=%d ef_construction=%d ef_search=%d build_s=%.1f exact_ms=%.0f "
+                    "hnsw_ms=%.0f speedup=%.1f recall1=%.4f auroc_exact=%.4f auroc_hnsw=%.4f\n", train.rows,
+                    train.cols, queries.rows, hnswParams.hnswM, hnswParams.hnswEfConstruction,
+                    hnswParams.hnswEfSearch, buildS, exactMs, hnswMs, exactMs / hnswMs,
+                    hits / (double)queries.rows, imageAuroc(de), imageAuroc(dh));
+        std::fflush(stdout);
+    }
 }
 
 } // namespace
@@ -446,6 +454,7 @@ int main(int argc, char** argv)
         "{hnsw_n      | 74321 | bank rows for --hnsw (the paper's MVTec bank) }"
         "{hnsw_dims   | 1536  | feature dimensions for --hnsw (the paper's) }"
         "{test_images | 100   | test images for --hnsw }"
+        "{hnsw_ef     | 32,64,128,256 | efSearch values for --hnsw }"
         "{model       | ../shared/models/mobilenetv2-12-int8.onnx | backbone for --auroc }"
         "{cross_n     | 1000,2000,10000,100000 | bank sizes for --crossover }"
         "{cross_d     | 2,4,8,12,16,24,32,64   | dimensions for --crossover }";
@@ -480,7 +489,8 @@ int main(int argc, char** argv)
     {
         benchHnsw(parser.get<cv::String>("hnsw"), parser.get<cv::String>("preset"),
                   parser.get<cv::String>("hnsw_model"), parser.get<int>("hnsw_n"),
-                  parser.get<int>("test_images"), parser.get<int>("hnsw_dims"));
+                  parser.get<int>("test_images"), parser.get<int>("hnsw_dims"),
+                  parseList(parser.get<cv::String>("hnsw_ef")));
         return 0;
     }
     if (parser.has("auroc"))

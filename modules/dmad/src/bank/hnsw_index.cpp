@@ -12,6 +12,9 @@
 #include <cfloat>
 
 #ifdef DMAD_HAVE_HNSWLIB
+/* Without hnswlib's SSE code: its prefetches read one link past the end of a link list (a heap
+   overflow AddressSanitizer reports, hnswlib 0.6.2), and its distances are not used here. */
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 #endif
 

@@ -93,7 +93,7 @@ public:
         addTiming((double)imgs.size(), elapsedMs(start), 0, 0, 0);
         const int cells = grid.area();
         Mat all;
-        scorePatches(features, all);
+        scorePatches(features, cells, all);
         const int64 mapStart = getTickCount();
         Mat out((int)imgs.size(), 1, CV_32F);
         std::vector<Mat> maps;
@@ -133,7 +133,7 @@ public:
         extractor_->extract(image, features, grid);
         features *= featureScale_;
         addTiming(1, elapsedMs(start), 0, 0, 0);
-        scorePatches(features, scores);
+        scorePatches(features, features.rows, scores);
         scores.reshape(1, grid.height).copyTo(patchScores);
     }
 
@@ -316,15 +316,16 @@ private:
         timings_.mapMs += mapMs;
     }
 
-    //! Anomaly score of each feature row (n x 1 CV_32F).
-    void scorePatches(const Mat& features, Mat& scores) const
+    //! Anomaly score of each feature row (n x 1 CV_32F); an image is `cells` consecutive rows.
+    void scorePatches(const Mat& features, int cells, Mat& scores) const
     {
         const Ptr<MemoryBank> normal = banks_->getNormalBank();
         const int64 start = getTickCount();
         if (params_.scorer == SCORER_PATCHCORE)
         {
-            Mat d, idx;
-            normal->search(features, 1, d, idx);
+            // the image score (the largest patch score) stays exact with an approximate search
+            Mat d;
+            normal->searchNearest(features, cells, d);
             cv::sqrt(d, scores);
             addTiming(0, 0, elapsedMs(start), 0, 0);
             return;

@@ -104,6 +104,21 @@ TEST(DMAD_MemoryBank, near_duplicates_in_high_dimension)
     expectSameNeighbours(refD, refIdx, d, idx);
 }
 
+TEST(DMAD_MemoryBank, search_nearest_of_an_exact_bank_is_its_nearest_neighbour)
+{
+    KnnData data(500, 16, 60, 10, 3);
+    MemoryBank::Params p;
+    p.searchMethod = MemoryBank::SEARCH_BRUTE_FORCE;
+    Ptr<MemoryBank> mb = MemoryBank::create(p);
+    mb->add(data.bank);
+    Mat refD, refIdx, nearest;
+    bruteForce(data.bank, Mat(data.bank.rows, 1, CV_32S, Scalar(-1)), data.queries, Mat(), 1, refD, refIdx);
+    mb->searchNearest(data.queries, 12, nearest);
+    ASSERT_EQ(refD.rows, nearest.rows);
+    for (int i = 0; i < refD.rows; i++)
+        EXPECT_NEAR(refD.at<float>(i), nearest.at<float>(i), 1e-6 * std::max(1.f, refD.at<float>(i)));
+}
+
 TEST(DMAD_MemoryBank, excluding_everything_leaves_no_neighbours)
 {
     Mat bank(20, 3, CV_32F), queries(2, 3, CV_32F);

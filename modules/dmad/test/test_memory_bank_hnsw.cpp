@@ -77,6 +77,40 @@ TEST(DMAD_MemoryBankHnsw, leave_one_image_out_searches_stay_exact)
     expectSameNeighbours(refD, refIdx, d, idx);
 }
 
+TEST(DMAD_MemoryBankHnsw, search_nearest_makes_every_group_maximum_exact)
+{
+    DMAD_REQUIRE_HNSWLIB();
+    const int N = 4000, groups = 30, groupSize = 40;
+    Mat bank, queries;
+    subspaceData(N, groups * groupSize, 5, bank, queries);
+    Mat refD, refIdx;
+    bruteForce(bank, Mat(N, 1, CV_32S, Scalar(-1)), queries, Mat(), 1, refD, refIdx);
+    MemoryBank::Params p;
+    p.searchMethod = MemoryBank::SEARCH_HNSW;
+    p.hnswEfSearch = 1;  // a poor search, so that plain HNSW gets group maxima wrong
+    Ptr<MemoryBank> mb = MemoryBank::create(p);
+    mb->add(bank);
+    Mat approx, idx, nearest;
+    mb->search(queries, 1, approx, idx);
+    mb->searchNearest(queries, groupSize, nearest);
+    ASSERT_EQ(queries.rows, nearest.rows);
+    int wrongMaxima = 0;
+    for (int g = 0; g < groups; g++)
+    {
+        const Range rows(g * groupSize, (g + 1) * groupSize);
+        double refMax, approxMax, nearestMax;
+        minMaxLoc(refD.rowRange(rows), nullptr, &refMax);
+        minMaxLoc(approx.rowRange(rows), nullptr, &approxMax);
+        minMaxLoc(nearest.rowRange(rows), nullptr, &nearestMax);
+        wrongMaxima += approxMax > refMax * (1 + 1e-6);
+        EXPECT_NEAR(refMax, nearestMax, 1e-6 * refMax) << "group " << g;
+        for (int i = rows.start; i < rows.end; i++)  // the rest: upper bounds of the exact distance
+            EXPECT_GE(nearest.at<float>(i), refD.at<float>(i) * (1 - 1e-6)) << "query " << i;
+    }
+    EXPECT_GT(wrongMaxima, 0) << "the data is too easy: plain HNSW found every maximum";
+    EXPECT_CV_ERROR(mb->searchNearest(queries, 7, nearest), "do not form groups of 7");
+}
+
 TEST(DMAD_MemoryBankHnsw, the_graph_is_saved_with_the_bank)
 {
     DMAD_REQUIRE_HNSWLIB();

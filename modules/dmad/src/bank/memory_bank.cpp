@@ -176,40 +176,38 @@ public:
                 InputArray excludeImageIds) const CV_OVERRIDE
     {
         CV_TRACE_FUNCTION();
-        if (features_.empty())
-            CV_Error(Error::StsError, "dmad: search in an empty memory bank");
-        Mat q = queries.getMat();
-        if (q.empty() || q.type() != CV_32F || q.dims != 2)
-            CV_Error(Error::StsBadArg,
-                     cv::format("dmad: queries must be a non-empty 2D CV_32F matrix (got %s)",
-                                q.empty() ? "an empty one" : typeToString(q.type()).c_str()));
-        if (q.cols != features_.cols)
-            CV_Error(Error::StsBadSize, cv::format("dmad: queries have %d dims, the bank has %d",
-                                                   q.cols, features_.cols));
-        if (k < 1 || k > features_.rows)
-            CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
-                                                  k, features_.rows));
-        const bool onCuda = target_ == dnn::DNN_TARGET_CUDA;
-        // the CUDA search checks its queries on the device, where it costs nothing
-        if (!onCuda && !cv::checkRange(q))
-            CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
-        if (!q.isContinuous())
-            q = q.clone();
+        const Mat q = checkedQueries(queries, k);
         Mat exclude;
         if (!excludeImageIds.empty())
             exclude = idColumn(excludeImageIds, q.rows, "excludeImageIds");
-
         Mat d, idx;
-        if (onCuda)
+        if (target_ == dnn::DNN_TARGET_CUDA)
             cudaIndex()->search(q, exclude, k, allowTF32_, d, idx);
         else if (params_.searchMethod == SEARCH_HNSW && exclude.empty())
             hnsw()->search(q, k, d, idx);
-        else if (useKdTree())
-            kdTree()->search(q, imageIds_, exclude, k, d, idx);
         else
-            bruteForceKnn(q, features_, *statistics(), imageIds_, exclude, k, d, idx);
+            searchExact(q, exclude, k, d, idx);
         d.copyTo(distances);
         idx.copyTo(indices);
+    }
+
+    void searchNearest(InputArray queries, int groupSize, OutputArray distances) const CV_OVERRIDE
+    {
+        CV_TRACE_FUNCTION();
+        const Mat q = checkedQueries(queries, 1);
+        if (groupSize < 1 || q.rows % groupSize != 0)
+            CV_Error(Error::StsBadArg, cv::format("dmad: searchNearest: %d queries do not form groups of %d",
+                                                  q.rows, groupSize));
+        Mat d, idx;
+        if (target_ == dnn::DNN_TARGET_CUDA || params_.searchMethod != SEARCH_HNSW)
+        {
+            search(q, 1, d, idx, noArray());
+            d.copyTo(distances);
+            return;
+        }
+        hnsw()->search(q, 1, d, idx);
+        refineGroupMaxima(q, groupSize, d);
+        d.copyTo(distances);
     }
 
     Mat getFeatures() const CV_OVERRIDE
@@ -351,6 +349,87 @@ private:
         if (params_.searchMethod == SEARCH_BRUTE_FORCE)
             return false;
         return kdTreeIsFaster(features_.rows, features_.cols);
+    }
+
+    //! The queries as a continuous, finite `q x D` CV_32F matrix; k checked against the bank.
+    Mat checkedQueries(InputArray queries, int k) const
+    {
+        if (features_.empty())
+            CV_Error(Error::StsError, "dmad: search in an empty memory bank");
+        Mat q = queries.getMat();
+        if (q.empty() || q.type() != CV_32F || q.dims != 2)
+            CV_Error(Error::StsBadArg,
+                     cv::format("dmad: queries must be a non-empty 2D CV_32F matrix (got %s)",
+                                q.empty() ? "an empty one" : typeToString(q.type()).c_str()));
+        if (q.cols != features_.cols)
+            CV_Error(Error::StsBadSize, cv::format("dmad: queries have %d dims, the bank has %d",
+                                                   q.cols, features_.cols));
+        if (k < 1 || k > features_.rows)
+            CV_Error(Error::StsBadArg, cv::format("dmad: k = %d, must be in 1..%d (the bank size)",
+                                                  k, features_.rows));
+        // the CUDA search checks its queries on the device, where it costs nothing
+        if (target_ != dnn::DNN_TARGET_CUDA && !cv::checkRange(q))
+            CV_Error(Error::StsBadArg, "dmad: queries contain NaN or infinite values");
+        return q.isContinuous() ? q : q.clone();
+    }
+
+    void searchExact(const Mat& q, const Mat& exclude, int k, Mat& d, Mat& idx) const
+    {
+        if (useKdTree())
+            kdTree()->search(q, imageIds_, exclude, k, d, idx);
+        else
+            bruteForceKnn(q, features_, *statistics(), imageIds_, exclude, k, d, idx);
+    }
+
+    /** Makes each group's largest distance in `d` (approximate upper bounds, q x 1) exact. Rounds
+        search, for every group not yet settled, its next queries in descending approximate distance
+        exactly, all groups in one batch (the exact search is a matrix product: one query alone would
+        read the whole bank for little work); a group's batch doubles each round. A group is settled
+        when its next approximate distance is at most its largest exact one. */
+    void refineGroupMaxima(const Mat& q, int groupSize, Mat& d) const
+    {
+        const int groups = q.rows / groupSize;
+        std::vector<std::vector<int>> order(groups);
+        std::vector<int> next(groups, 0), batch(groups, 4);
+        std::vector<float> best(groups, -1.f);
+        for (int g = 0; g < groups; g++)
+        {
+            std::vector<int>& o = order[g];
+            o.resize(groupSize);
+            for (int i = 0; i < groupSize; i++)
+                o[i] = g * groupSize + i;
+            std::stable_sort(o.begin(), o.end(), [&](int a, int b) { return d.at<float>(a) > d.at<float>(b); });
+        }
+        auto settled = [&](int g) { return next[g] >= groupSize || d.at<float>(order[g][next[g]]) <= best[g]; };
+        for (;;)
+        {
+            std::vector<int> rows, owner;
+            for (int g = 0; g < groups; g++)
+            {
+                if (settled(g))
+                    continue;
+                const int end = std::min(groupSize, next[g] + batch[g]);
+                for (int i = next[g]; i < end; i++)
+                {
+                    rows.push_back(order[g][i]);
+                    owner.push_back(g);
+                }
+                next[g] = end;
+                batch[g] *= 2;
+            }
+            if (rows.empty())
+                return;
+            Mat sub((int)rows.size(), q.cols, CV_32F), de, ie;
+            for (size_t i = 0; i < rows.size(); i++)
+                q.row(rows[i]).copyTo(sub.row((int)i));
+            searchExact(sub, Mat(), 1, de, ie);
+            for (size_t i = 0; i < rows.size(); i++)
+            {
+                const float exact = de.at<float>((int)i);
+                d.at<float>(rows[i]) = exact;
+                best[owner[i]] = std::max(best[owner[i]], exact);
+            }
+        }
     }
 
     // Search indexes are built by the first search that needs them (one thread builds, concurrent

@@ -101,6 +101,20 @@ public:
                                 OutputArray indices,
                                 InputArray excludeImageIds = noArray()) const = 0;
 
+    /** @brief Each query's squared distance to its nearest entry, with every group's maximum exact.
+    A PatchCore-style image score is the largest nearest distance over the image's patches, and an
+    approximate search only ever overestimates a distance (it returns a real entry, not always the
+    nearest), so one miss in an image's hundreds of patches raises its score. With SEARCH_HNSW this
+    call searches a group's queries exactly in descending order of their approximate distance until
+    the next one is below the largest exact distance found: the group's maximum is then exact, at
+    the cost of a few exact searches per group; the other queries keep their approximate distances
+    (upper bounds, at most that maximum). With the exact methods it equals search() with k = 1.
+    @param queries `q x D` CV_32F, q a multiple of groupSize.
+    @param groupSize rows per group (an image's patches), consecutive.
+    @param distances output `q x 1` CV_32F squared L2 distances.
+    */
+    CV_WRAP virtual void searchNearest(InputArray queries, int groupSize, OutputArray distances) const = 0;
+
     /** `N x D` CV_32F: a converted copy when stored as float16, else the bank's own matrix, to be
         treated as read-only (the bank caches statistics of its rows). */
     CV_WRAP virtual Mat getFeatures() const = 0;

@@ -384,7 +384,7 @@ TEST(DMAD_LoadTextures, clear_errors)
     TempDir dir;
     EXPECT_CV_ERROR(loadTextures(dir.path, textures), "holds no image file");
     std::ofstream(dir.path + "/broken.png") << "not a png";
-    EXPECT_CV_ERROR(loadTextures(dir.path, textures), "cannot read texture image");
+    EXPECT_CV_ERROR(loadTextures(dir.path, textures), "cannot decode image '" + dir.path + "/broken.png'");
     EXPECT_CV_ERROR(loadTextures(dir.path, textures, Size(0, 5)), "texture size");
 }
 

@@ -143,7 +143,7 @@ TEST(DMAD_BadInput, feature_extractor)
         { "unknown preset", [&] { FeatureExtractor::preset("resnet9000"); },
           "unknown backbone preset" },
         { "missing file", [&] { FeatureExtractor::load("/nonexistent/extractor.yml"); },
-          "cannot open '/nonexistent/extractor.yml'" },
+          "cannot open model file '/nonexistent/extractor.yml'" },
         { "unavailable target", [&] { fe->setPreferableTarget(999); },
           "target 999 is not available" },
         { "aggregation without layers",
@@ -236,7 +236,7 @@ TEST(DMAD_BadInput, memory_bank)
           [&] { MemoryBank::Params p; p.searchMethod = 7; MemoryBank::create(p); },
           "unknown MemoryBank search method 7" },
         { "missing file", [&] { MemoryBank::load("/nonexistent/bank.yml"); },
-          "cannot open '/nonexistent/bank.yml'" },
+          "cannot open model file '/nonexistent/bank.yml'" },
         { "coreset of nothing", [&] { selectCoreset(Mat(), 1); }, "non-empty 2D CV_32F" },
         { "coreset of CV_64F", [&] { selectCoreset(Mat(4, 2, CV_64F, Scalar(0)), 1); },
           "CV_64F" },
@@ -329,7 +329,7 @@ TEST(DMAD_BadInput, dual_memory_bank)
         { "save before build", [&] { DualMemoryBank::create()->save("/tmp/never.yml"); },
           "saving an empty DualMemoryBank" },
         { "missing file", [&] { DualMemoryBank::load("/nonexistent/banks.yml"); },
-          "cannot open '/nonexistent/banks.yml'" },
+          "cannot open model file '/nonexistent/banks.yml'" },
         { "empty mask", [&] { maskedPatchIndices(Mat(), Size(4, 4)); }, "empty anomaly mask" },
         { "3-channel mask",
           [&] { maskedPatchIndices(Mat(8, 8, CV_8UC3, Scalar::all(1)), Size(4, 4)); },
@@ -386,7 +386,7 @@ TEST(DMAD_BadInput, knowledge_enhancement_and_scoring_head)
         { "Inf in a neighbour", [&] { ke->compute(q, withValue(n, 4, 0, kInf), a, out); },
           "normalNeighbours holds a NaN or infinite value (row 4, column 0)" },
         { "missing file", [&] { KnowledgeEnhancement::load("/nonexistent/ke.yml"); },
-          "cannot open '/nonexistent/ke.yml'" },
+          "cannot open model file '/nonexistent/ke.yml'" },
         { "input dims 0", [&] { ScoringHead::Params p; p.inputDims = 0; ScoringHead::create(p); },
           "ScoringHead dims out of range (input 0, hidden 1024)" },
         { "hidden dims 2^17",
@@ -401,7 +401,7 @@ TEST(DMAD_BadInput, knowledge_enhancement_and_scoring_head)
         { "NaN representation", [&] { head->compute(withValue(o, 1, 20, kNaN), out); },
           "ScoringHead input holds a NaN or infinite value (row 1, column 20)" },
         { "missing file", [&] { ScoringHead::load("/nonexistent/head.yml"); },
-          "cannot open '/nonexistent/head.yml'" },
+          "cannot open model file '/nonexistent/head.yml'" },
     };
     runBadInputTable("KnowledgeEnhancement and ScoringHead", rows);
 }
@@ -457,7 +457,7 @@ TEST(DMAD_BadInput, dmad)
           "2 class ids for 8 images" },
         { "missing image file",
           [&] { fresh->trainFromFiles({ "/nonexistent/a.png", "/nonexistent/b.png" }); },
-          "cannot read image '/nonexistent/a.png'" },
+          "cannot open image '/nonexistent/a.png'" },
         { "more neighbours than bank entries",
           [&] { DMAD::create(withParams([](DMAD::Params& p) { p.neighbours = 64; }))
                     ->train(std::vector<Mat>(data.normal.begin(), data.normal.begin() + 2)); },
@@ -500,7 +500,7 @@ TEST(DMAD_BadInput, dmad)
           [&] { DMAD::create(withParams([](DMAD::Params& p) { p.mapSigma = 100; })); },
           "mapSigma 100 must be in [0, 64]" },
         { "missing model file", [&] { DMAD::load("/nonexistent/model.yml.gz"); },
-          "cannot open '/nonexistent/model.yml.gz'" },
+          "cannot open model file '/nonexistent/model.yml.gz'" },
     };
     runBadInputTable("DMAD", rows);
 }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -271,6 +272,34 @@ TEST(DMAD_ModelFiles, files_without_checksum_need_an_explicit_opt_in)
     setEnvironment("OPENCV_DMAD_ALLOW_UNCHECKED_FILES", old ? oldValue.c_str() : nullptr);
     ASSERT_TRUE(loaded);
     EXPECT_EQ(saved.scores, scoresOf(*loaded, saved.images));
+}
+
+TEST(DMAD_ModelFiles, reads_are_bounded_to_regular_files_of_a_limited_size)
+{
+    TempDir dir;
+    EXPECT_CV_ERROR(DMAD::load(dir.path), "model file '" + dir.path + "' is not a regular file");
+#ifdef __unix__
+    EXPECT_CV_ERROR(DMAD::load("/dev/zero"), "model file '/dev/zero' is not a regular file");
+#endif
+    // sparse files: the size is refused before a byte is read
+    const std::string huge = dir.path + "/huge.yml";
+    writeFileBytes(huge, "%YAML:1.0\n");
+    std::filesystem::resize_file(huge, (std::uintmax_t(1) << 30) + 1);
+    EXPECT_CV_ERROR(DMAD::load(huge), "has 1024 MB, more than the limit of 1024 MB");
+    const std::string image = dir.path + "/huge.png";
+    writeFileBytes(image, "");
+    std::filesystem::resize_file(image, (std::uintmax_t)cv::dmad::kMaxImageFileBytes + 1);
+    EXPECT_CV_ERROR(cv::dmad::readImage(image), "image '" + image + "' has 256 MB, more than the limit of 256 MB");
+    EXPECT_CV_ERROR(cv::dmad::readImage(dir.path), "image '" + dir.path + "' is not a regular file");
+    EXPECT_CV_ERROR(cv::dmad::readImage(dir.path + "/none.png"), "cannot open image");
+    writeFileBytes(dir.path + "/junk.png", "not a png");
+    EXPECT_CV_ERROR(cv::dmad::readImage(dir.path + "/junk.png"), "cannot decode image");
+    // a readable image comes back as stored
+    const Mat gray16(5, 7, CV_16U, Scalar(40000));
+    ASSERT_TRUE(imwrite(dir.path + "/ok.png", gray16));
+    const Mat back = cv::dmad::readImage(dir.path + "/ok.png");
+    EXPECT_EQ(CV_16UC1, back.type());
+    EXPECT_EQ(0, cv::norm(gray16, back, NORM_INF));
 }
 
 // ---------------------------------------------------------------------------------------------

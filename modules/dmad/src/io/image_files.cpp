@@ -5,8 +5,10 @@
 // Which files are images: the texture folder of training and the folders a deployed model scores.
 
 #include "precomp.hpp"
+#include "io/persistence.hpp"
 
 #include <opencv2/core/utils/filesystem.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include <cctype>
 
@@ -46,6 +48,23 @@ std::vector<String> listImageFiles(const String& folder)
             paths.push_back(path);
     }
     return paths;
+}
+
+Mat readImage(const String& path, int flags)
+{
+    persistence::checkInputFile(path, (uint64)kMaxImageFileBytes, "image");
+    Mat image;
+    try
+    {
+        image = imread(path, flags);
+    }
+    catch (const cv::Exception& e)  // a codec's own error (a damaged header, a pixel limit)
+    {
+        CV_Error(Error::StsBadArg, cv::format("dmad: cannot decode image '%s' (%s)", path.c_str(), e.err.c_str()));
+    }
+    if (image.empty())
+        CV_Error(Error::StsBadArg, cv::format("dmad: cannot decode image '%s'", path.c_str()));
+    return image;
 }
 
 }} // namespace cv::dmad

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include <zlib.h>
@@ -252,14 +253,26 @@ void saveAtomically(const String& filename, const std::function<void(FileStorage
     flushToDisk(folderOf(filename));  // the rename itself survives a power cut
 }
 
+void checkInputFile(const String& path, uint64 maxBytes, const char* what)
+{
+    std::error_code error;
+    const std::filesystem::file_status status = std::filesystem::status(path.c_str(), error);
+    if (error || !std::filesystem::exists(status))
+        CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot open %s '%s'", what, path.c_str()));
+    if (!std::filesystem::is_regular_file(status))
+        CV_Error(Error::StsBadArg, cv::format("dmad: %s '%s' is not a regular file", what, path.c_str()));
+    const uintmax_t bytes = std::filesystem::file_size(path.c_str(), error);
+    if (error)
+        CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot open %s '%s'", what, path.c_str()));
+    if (bytes > maxBytes)
+        CV_Error(Error::StsOutOfRange, cv::format("dmad: %s '%s' has %llu MB, more than the limit of %llu MB", what,
+                                                  path.c_str(), (unsigned long long)(bytes >> 20),
+                                                  (unsigned long long)(maxBytes >> 20)));
+}
+
 void verifyChecksum(const String& filename)
 {
-    {
-        std::ifstream probe(filename.c_str(), std::ios::binary);
-        if (!probe.good())
-            CV_Error(Error::StsObjectNotFound,
-                     cv::format("dmad: cannot open '%s'", filename.c_str()));
-    }
+    checkInputFile(filename, kMaxModelFileBytes, "model file");
     GzCloser in{ gzopen(filename.c_str(), "rb") };
     if (!in.file)
         CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot open '%s'", filename.c_str()));
@@ -278,6 +291,10 @@ void verifyChecksum(const String& filename)
                                                       gzErrorOf(in.file).c_str()));
         if (n == 0)
             break;
+        if (hashed + tail.size() + (size_t)n > kMaxModelDataBytes)  // a gzip bomb, or no model
+            CV_Error(Error::StsOutOfRange,
+                     cv::format("dmad: '%s' holds more than %llu MB of model data (the limit)",
+                                filename.c_str(), (unsigned long long)(kMaxModelDataBytes >> 20)));
         tail.append(buffer.data(), (size_t)n);
         if (tail.size() > kChecksumTail)
         {

@@ -41,6 +41,17 @@ void checkHeader(const FileNode& node, const String& className, const String& wh
     short file. */
 void saveAtomically(const String& filename, const std::function<void(FileStorage&)>& writeNodes);
 
+/** Model files are read whole (FileStorage parses them in memory): larger ones are refused before
+    a byte is parsed. The largest model measured is 16 MB (doc/model.md); a paper-scale bank of
+    177,336 x 1536 float16 entries is 545 MB. */
+constexpr uint64 kMaxModelFileBytes = uint64(1) << 30;
+//! The same bound on what a gzip-compressed model inflates to.
+constexpr uint64 kMaxModelDataBytes = uint64(2) << 30;
+
+/** Refuses, with a clear cv::Exception, a path that is missing, not a regular file (a folder, a
+    device, a FIFO that would block), or larger than maxBytes. `what` names it in the message. */
+void checkInputFile(const String& path, uint64 maxBytes, const char* what);
+
 /** Checks the checksum line of a file written by saveAtomically() before anything parses it: a
     truncated file, a flipped bit or a changed byte raises cv::Exception naming the file, and
     OpenCV's FileStorage parser (which can loop forever on some corrupt BASE64 blocks in 4.6) never

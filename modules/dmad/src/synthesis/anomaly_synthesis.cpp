@@ -222,10 +222,7 @@ void loadTextures(const String& folder, std::vector<Mat>& textures, Size size, i
     std::vector<Mat> loaded;
     for (const String& f : files)
     {
-        Mat t = imread(f, IMREAD_COLOR);
-        if (t.empty())
-            CV_Error(Error::StsError,
-                     cv::format("dmad: cannot read texture image '%s'", f.c_str()));
+        Mat t = readImage(f, IMREAD_COLOR);
         if (size.width > 0)
             resize(t, t, size, 0, 0, INTER_AREA);
         loaded.push_back(t);

@@ -7,6 +7,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/dmad/image_files.hpp>
 
 #include <vector>
 
@@ -30,10 +31,7 @@ public:
     {
         if (files_.empty())
             return mats_[i];
-        Mat m = imread(files_[i], flags);
-        if (m.empty())
-            CV_Error(Error::StsObjectNotFound, cv::format("dmad: cannot read image '%s'", files_[i].c_str()));
-        return m;
+        return readImage(files_[i], flags);
     }
 
     String name(int i) const { return files_.empty() ? cv::format("image %d", i) : files_[i]; }

@@ -336,11 +336,14 @@ private:
         if (!fileExists(params.model))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone model file '%s' not found%s", params.model.c_str(),
-                                searched.empty() ? " (bare names are looked up in $OPENCV_DMAD_BACKBONE_PATH)"
+                                searched.empty() ? " (file names are also looked up in $OPENCV_DMAD_BACKBONE_PATH, unset)"
                                                  : (" in $OPENCV_DMAD_BACKBONE_PATH (" + searched + ")").c_str()));
         if (!params.config.empty() && !fileExists(params.config))
             CV_Error(Error::StsObjectNotFound,
                      cv::format("dmad: backbone config file '%s' not found", params.config.c_str()));
+        // saved as absolute paths, so that a model trained in one folder loads from any other
+        params.model = absolutePath(params.model);
+        params.config = absolutePath(params.config);
         dnn::Net net;
         try
         {

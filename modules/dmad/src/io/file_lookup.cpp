@@ -5,6 +5,7 @@
 #include "precomp.hpp"
 #include "io/file_lookup.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 namespace cv {
@@ -16,9 +17,23 @@ bool fileExists(const String& path)
     return f.good();
 }
 
+String absolutePath(const String& path)
+{
+    if (path.empty())
+        return path;
+    std::error_code error;
+    const std::filesystem::path absolute = std::filesystem::absolute(path.c_str(), error);
+    return error ? path : String(absolute.lexically_normal().string());
+}
+
 String locateInSearchPath(const String& path, const String& searchPath, String& searched)
 {
-    if (fileExists(path) || path.find_first_of("/\\") != String::npos)
+    if (fileExists(path))
+        return path;
+    // a path with folders that does not exist (a model trained elsewhere) is looked up by file name
+    const size_t slash = path.find_last_of("/\\");
+    const String name = slash == String::npos ? path : path.substr(slash + 1);
+    if (name.empty())
         return path;
     size_t begin = 0;
     while (begin <= searchPath.size())
@@ -28,7 +43,7 @@ String locateInSearchPath(const String& path, const String& searchPath, String& 
         if (!dir.empty())
         {
             searched += (searched.empty() ? "" : ", ") + dir;
-            const String candidate = dir + "/" + path;
+            const String candidate = dir + "/" + name;
             if (fileExists(candidate))
                 return candidate;
         }

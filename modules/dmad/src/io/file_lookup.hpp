@@ -16,10 +16,14 @@ namespace dmad {
 //! Whether a file can be opened for reading.
 bool fileExists(const String& path);
 
-/** `path` itself when it exists or names a folder; else a bare file name looked up in the folders
-    of `searchPath` (separated by ':'), the first hit. `searched` gets the folders tried, for the
-    error message of a miss (then `path` is returned unchanged). */
+/** `path` itself when it exists; else its file name looked up in the folders of `searchPath`
+    (separated by ':'), the first hit: a bare name, or the path a model recorded on another machine.
+    `searched` gets the folders tried, for the error message of a miss (then `path` is returned
+    unchanged). */
 String locateInSearchPath(const String& path, const String& searchPath, String& searched);
+
+//! `path` made absolute against the working folder and normalised (symbolic links kept).
+String absolutePath(const String& path);
 
 /** `path` when it exists, else its file name beside `modelFile` when that exists (a model moved
     with its backbone), else `path`. */

@@ -113,8 +113,12 @@ public:
     };
 
     CV_WRAP static Ptr<DMAD> create(const Params& params = Params());
-    /** @brief Loads a model saved with save(); its backbone file is looked up at the saved path,
-    then beside the model file. */
+    /** @brief Loads a model saved with save(). Its backbone file is looked up at the absolute path
+    saved, then by file name beside the model file, then by file name in the folders of
+    $OPENCV_DMAD_BACKBONE_PATH: a model moved with its backbone, or to a machine that keeps its
+    backbones in one folder, loads from any working folder.
+    @throws cv::Exception when the file is not a regular file of at most 1 GB (2 GB inflated), is
+    damaged (checksum), was written by a newer format, or its backbone is not found. */
     CV_WRAP static Ptr<DMAD> load(const String& filename);
 
     /** @brief Trains one model for all classes.

@@ -6,6 +6,7 @@ packages=(
   libopencv-dev libopencv-contrib-dev   # OpenCV 4.6: core, imgproc, imgcodecs, dnn
   libeigen3-dev libnanoflann-dev        # header-only linear algebra and KD-tree
   libhnswlib-dev                        # header-only HNSW graph: the approximate bank search
+  libcli11-dev                          # header-only command-line parser of the samples (strict options)
   zlib1g-dev                            # checksums and gzip of saved models
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   # OpenBLAS: the exact search's products (optional: Eigen's otherwise), the BLAS behind faiss and

@@ -1,104 +1,146 @@
-// Runs a saved DMAD model on an image or a folder of images: one line per image (path, score,
-// verdict) and an overlay of the anomaly map in the output folder.
+// Runs a saved DMAD model on an image or a folder of images: one line per image on stdout (path,
+// score, verdict), results.csv and an overlay of the anomaly map per image in the output folder.
+// Unreadable images are reported on stderr and skipped; the exit status is 1 when any image
+// failed, after every other image was scored.
 //
 //   dmad_detect --model=<file> --input=<image or folder> --out=<dir> [--threshold=<t>]
 
 #include <opencv2/core.hpp>
-#include <opencv2/core/utils/filesystem.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dmad.hpp>
 
+#include "sample_options.hpp"
 #include "sample_utils.hpp"
 
 #include <cmath>
 #include <iostream>
+#include <sstream>
 
 using namespace cv;
 
-static const char* const keys =
-    "{ help h    |        | print this help }"
-    "{ model m   | <none> | model file written by DMAD::save (dmad_mvtec --save) }"
-    "{ input i   | <none> | an image or a folder of images }"
-    "{ out o     | <none> | folder for the overlays }"
-    "{ threshold |        | anomaly score above which an image is anomalous (default: 0 for the DMAD scorer, "
-    "whose hinge loss separates normal and anomalous scores at 0; required for the PatchCore scorer) }"
-    "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
+namespace {
 
-static String fileName(const String& path)
+String fileName(const String& path)
 {
     const size_t slash = path.find_last_of("/\\");
     return slash == String::npos ? path : path.substr(slash + 1);
 }
 
-static String stem(const String& path)
+String stem(const String& path)
 {
     const String name = fileName(path);
     const size_t dot = name.find_last_of('.');
-    return dot == String::npos ? name : name.substr(0, dot);
+    return dot == String::npos || dot == 0 ? name : name.substr(0, dot);
 }
+
+//! One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+String csvField(const String& s)
+{
+    if (s.find_first_of(",\"\r\n") == String::npos)
+        return s;
+    String out = "\"";
+    for (char c : s)
+        out += c == '"' ? String("\"\"") : String(1, c);
+    return out + "\"";
+}
+
+//! The map over the image, coloured from threshold - 1 to threshold + 1 (the same in every image).
+Mat overlayOf(const Mat& image, const Mat& map, float score, double threshold, bool anomalous)
+{
+    const Mat bgr = dmad_samples::displayBGR(image);
+    Mat m8, heat, overlay;
+    map.convertTo(m8, CV_8U, 127.5, 127.5 * (1 - threshold));
+    applyColorMap(m8, heat, COLORMAP_JET);
+    addWeighted(bgr, 0.5, heat, 0.5, 0, overlay);
+    putText(overlay, cv::format("%.3f %s", score, anomalous ? "ANOMALOUS" : "normal"), Point(8, 24),
+            FONT_HERSHEY_SIMPLEX, 0.7, Scalar(255, 255, 255), 2);
+    return overlay;
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
     dmad_samples::showProgressOnStderr();
-    CommandLineParser parser(argc, argv, keys);
-    parser.about("Anomaly scores and maps of images with a trained DMAD model");
-    if (parser.has("help"))
-    {
-        parser.printMessage();
-        return 0;
-    }
-    const String modelPath = parser.get<String>("model"), input = parser.get<String>("input");
-    const String out = parser.get<String>("out");
-    const bool haveThreshold = parser.has("threshold");
-    double threshold = haveThreshold ? parser.get<double>("threshold") : 0.0;
-    const int threads = parser.get<int>("threads");
-    if (!parser.check())
-    {
-        parser.printErrors();
-        return 2;
-    }
+    dmad_samples::Options options("dmad_detect", "Anomaly scores and maps of images with a trained DMAD model");
+    std::string modelPath, input, out;
+    double threshold = 0;
+    int threads = -1;
+    bool overlays = true;
+    CLI::App& app = options.app();
+    app.add_option("-m,--model", modelPath, "model file written by DMAD::save (dmad_mvtec --save)")
+        ->required()
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("-i,--input", input, "an image or a folder of images")->required()->check(dmad_samples::nonEmpty());
+    app.add_option("-o,--out", out, "folder for results.csv and the overlays (created when missing)")
+        ->required()
+        ->check(dmad_samples::nonEmpty());
+    CLI::Option* thresholdOption =
+        app.add_option("--threshold", threshold,
+                       "anomaly score above which an image is anomalous (default: 0 for the DMAD scorer, whose "
+                       "hinge loss separates normal and anomalous scores at 0; required for the PatchCore scorer)")
+            ->check(dmad_samples::finiteIn(-1e30, 1e30));
+    app.add_option("--overlays", overlays, "write an overlay per image (true or false)");
+    app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
+    const int status = options.parse(argc, argv);
+    if (status >= 0)
+        return status;
     try
     {
         if (threads > 0)
             setNumThreads(threads);
+        dmad_samples::prepareOutputFolder(out, "--out");
         Ptr<dmad::DMAD> model = dmad::DMAD::load(modelPath);
-        if (!haveThreshold && model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
+        if (!*thresholdOption && model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
             CV_Error(Error::StsBadArg, "the PatchCore scorer has no natural threshold: give --threshold");
         const std::vector<String> files = dmad_samples::imagesOf(input);
-        utils::fs::createDirectories(out);
 
-        int anomalous = 0;
+        std::ostringstream csv;
+        csv << "path,score,verdict,ms\n";
+        dmad_samples::UniqueNames names;
+        int anomalous = 0, failed = 0;
         for (const String& f : files)
         {
-            const Mat image = imread(f, IMREAD_UNCHANGED);
-            if (image.empty())
-                CV_Error(Error::StsObjectNotFound, "cannot read image '" + f + "'");
+            Mat image;
+            try
+            {
+                image = dmad::readImage(f);
+            }
+            catch (const cv::Exception& e)
+            {
+                std::cerr << "dmad_detect: skipped: " << e.err << std::endl;
+                csv << csvField(f) << ",,unreadable,\n";
+                failed++;
+                continue;
+            }
+            TickMeter timer;
+            timer.start();
             float score;
             Mat map;
             model->predict(image, score, map);
+            timer.stop();
             const bool isAnomalous = score > threshold;
             anomalous += isAnomalous;
-            std::cout << f << " " << cv::format("%.4f", score) << " " << (isAnomalous ? "anomalous" : "normal")
-                      << std::endl;
-
-            // overlay: the map scaled from the threshold - 1 to the threshold + 1, so colours mean the same in every image
-            const Mat bgr = dmad_samples::displayBGR(image);
-            Mat m8, heat, overlay;
-            map.convertTo(m8, CV_8U, 127.5, 127.5 * (1 - threshold));
-            applyColorMap(m8, heat, COLORMAP_JET);
-            addWeighted(bgr, 0.5, heat, 0.5, 0, overlay);
-            putText(overlay, cv::format("%.3f %s", score, isAnomalous ? "ANOMALOUS" : "normal"), Point(8, 24),
-                    FONT_HERSHEY_SIMPLEX, 0.7, Scalar(255, 255, 255), 2);
-            imwrite(out + "/" + stem(f) + "_dmad.png", overlay);
+            const char* verdict = isAnomalous ? "anomalous" : "normal";
+            std::cout << f << " " << cv::format("%.4f", score) << " " << verdict << std::endl;
+            csv << csvField(f) << "," << cv::format("%.6g", score) << "," << verdict << ","
+                << cv::format("%.1f", timer.getTimeMilli()) << "\n";
+            if (overlays)
+                dmad_samples::writeImageFile(out + "/" + names.take(stem(f), "_dmad.png"),
+                                             overlayOf(image, map, score, threshold, isAnomalous));
         }
-        std::cerr << "dmad_detect: " << files.size() << " images, " << anomalous << " anomalous at threshold "
-                  << threshold << "; overlays in " << out << std::endl;
+        dmad_samples::writeFileAtomically(out + "/results.csv", csv.str());
+        std::cerr << "dmad_detect: " << files.size() - failed << " of " << files.size() << " images scored, "
+                  << anomalous << " anomalous at threshold " << threshold;
+        if (failed > 0)
+            std::cerr << ", " << failed << " unreadable";
+        std::cerr << "; results in " << out << "/results.csv" << (overlays ? ", overlays in " + out : String())
+                  << std::endl;
+        return failed > 0 ? 1 : 0;
     }
     catch (const cv::Exception& e)
     {
         std::cerr << "dmad_detect: " << e.err << std::endl;
         return 1;
     }
-    return 0;
 }

@@ -15,26 +15,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/dmad.hpp>
 
+#include "sample_options.hpp"
 #include "sample_utils.hpp"
 
 #include <algorithm>
 #include <iostream>
 
 using namespace cv;
-
-static const char* const keys =
-    "{ help h    |                  | print this help }"
-    "{ input i   | <none>           | an image or a folder of images }"
-    "{ backbone  | mobilenet_v2     | backbone preset: mobilenet_v2, inception_v3, mobilenetv2-int8, wrn50, "
-    "mobilenet_v2 (and -tf variants) }"
-    "{ model m   |                  | network file (default: the preset's file name) }"
-    "{ size      | 256              | network input size (square) }"
-    "{ batch     | 8                | images per forward pass }"
-    "{ threads   | -1               | OpenCV threads (-1: OpenCV's default) }"
-    "{ out o     |                  | also write the features to this file (.yml.gz, .xml, ...) }"
-    "{ backend   | opencv           | cv::dnn backend: opencv or cuda }"
-    "{ target    | cpu              | cv::dnn target: cpu, cuda or cuda_fp16 }"
-    "{ warmup    | 0                | untimed forward passes of the first batch before timing }";
 
 // -1 for a name that is not in the list.
 static int idOf(const String& name, const std::vector<std::pair<String, int>>& ids)
@@ -48,34 +35,31 @@ static int idOf(const String& name, const std::vector<std::pair<String, int>>& i
 int main(int argc, char** argv)
 {
     dmad_samples::showProgressOnStderr();
-    CommandLineParser parser(argc, argv, keys);
-    parser.about("Patch features of images through a frozen CNN (cv::dmad::FeatureExtractor)");
-    if (parser.has("help"))
-    {
-        parser.printMessage();
-        return 0;
-    }
-    const String input = parser.get<String>("input");
-    const String backbone = parser.get<String>("backbone");
-    const String model = parser.get<String>("model");
-    const int size = parser.get<int>("size"), batch = parser.get<int>("batch");
-    const int threads = parser.get<int>("threads");
-    const String out = parser.get<String>("out");
-    const String backendName = parser.get<String>("backend"), targetName = parser.get<String>("target");
-    const int warmup = parser.get<int>("warmup");
-    if (!parser.check())
-    {
-        parser.printErrors();
-        return 2;
-    }
+    dmad_samples::Options options("dmad_extract",
+                                  "Patch features of images through a frozen CNN (cv::dmad::FeatureExtractor)");
+    std::string input, backbone = "mobilenet_v2", model, out, backendName = "opencv", targetName = "cpu";
+    int size = 256, batch = 8, threads = -1, warmup = 0;
+    CLI::App& app = options.app();
+    app.add_option("-i,--input", input, "an image or a folder of images")->required()->check(dmad_samples::nonEmpty());
+    app.add_option("--backbone", backbone,
+                   "backbone preset: mobilenet_v2, inception_v3, mobilenetv2-int8, wrn50 (and -tf variants)");
+    app.add_option("-m,--model", model, "network file (default: the preset's file name)");
+    app.add_option("--size", size, "network input size (square)")->check(CLI::Range(32, 4096));
+    app.add_option("--batch", batch, "images per forward pass")->check(CLI::Range(1, 1024));
+    app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
+    app.add_option("-o,--out", out, "also write the features to this file (.yml.gz, .xml, ...)")
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("--backend", backendName, "cv::dnn backend: opencv or cuda")->check(CLI::IsMember({ "opencv", "cuda" }));
+    app.add_option("--target", targetName, "cv::dnn target: cpu, cuda or cuda_fp16")
+        ->check(CLI::IsMember({ "cpu", "cuda", "cuda_fp16" }));
+    app.add_option("--warmup", warmup, "untimed forward passes of the first batch before timing")
+        ->check(CLI::Range(0, 1000));
+    const int status = options.parse(argc, argv);
+    if (status >= 0)
+        return status;
     const int backendId = idOf(backendName, {{"opencv", dnn::DNN_BACKEND_OPENCV}, {"cuda", dnn::DNN_BACKEND_CUDA}});
     const int targetId = idOf(targetName, {{"cpu", dnn::DNN_TARGET_CPU}, {"cuda", dnn::DNN_TARGET_CUDA},
                                            {"cuda_fp16", dnn::DNN_TARGET_CUDA_FP16}});
-    if (backendId < 0 || targetId < 0)
-    {
-        std::cerr << "dmad_extract: --backend takes opencv or cuda, --target cpu, cuda or cuda_fp16" << std::endl;
-        return 2;
-    }
     try
     {
         if (threads > 0)
@@ -92,13 +76,7 @@ int main(int argc, char** argv)
         std::vector<Mat> images;
         for (const String& f : files)
         {
-            Mat img = imread(f, IMREAD_UNCHANGED);
-            if (img.empty())
-            {
-                std::cerr << "dmad_extract: cannot read image '" << f << "'" << std::endl;
-                return 1;
-            }
-            images.push_back(img);
+            images.push_back(dmad::readImage(f));
         }
 
         Mat features, part;
@@ -132,8 +110,7 @@ int main(int argc, char** argv)
                   << std::endl;
         if (!out.empty())
         {
-            FileStorage fs(out, FileStorage::WRITE_BASE64);
-            fs << "grid" << grid << "features" << features;
+            dmad_samples::writeFeatureFile(out, grid, features);
             std::cout << "written      " << out << std::endl;
         }
     }

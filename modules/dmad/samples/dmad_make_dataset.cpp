@@ -9,20 +9,13 @@
 #include <opencv2/dmad.hpp>
 #include <opencv2/dmad_eval.hpp>
 
+#include "sample_options.hpp"
+#include "sample_utils.hpp"
+
 #include <iostream>
 #include <sstream>
 
 using namespace cv;
-
-static const char* const keys =
-    "{ help h      |        | print this help }"
-    "{ out o       | <none> | root folder of the dataset (created when missing) }"
-    "{ seed        | 1      | dataset seed: the same seed gives the same bytes }"
-    "{ train       | 40     | normal training images per class }"
-    "{ test-good   | 10     | normal test images per class }"
-    "{ test-defect | 16     | defective test images per class, spread over its defect types }"
-    "{ size        | 256    | image side in pixels }"
-    "{ classes     |        | comma-separated subset of the classes (default: all) }";
 
 static std::vector<String> splitList(const String& list)
 {
@@ -37,36 +30,38 @@ static std::vector<String> splitList(const String& list)
 
 int main(int argc, char** argv)
 {
-    CommandLineParser parser(argc, argv, keys);
-    parser.about("Synthetic anomaly detection dataset in MVTec AD layout (cv::dmad)");
-    if (parser.has("help"))
+    std::string classHelp = "\n\nClasses and defect types:\n";
+    for (const String& c : dmad::syntheticClassNames())
     {
-        parser.printMessage();
-        std::cout << "\nClasses and defect types:\n";
-        for (const String& c : dmad::syntheticClassNames())
-        {
-            std::cout << "  " << c << ":";
-            for (const String& t : dmad::syntheticDefectTypes(c))
-                std::cout << " " << t;
-            std::cout << "\n";
-        }
-        return 0;
+        classHelp += "  " + c + ":";
+        for (const String& t : dmad::syntheticDefectTypes(c))
+            classHelp += " " + t;
+        classHelp += "\n";
     }
-    const String out = parser.get<String>("out");
+    dmad_samples::Options options("dmad_make_dataset", "Synthetic anomaly detection dataset in MVTec AD layout (cv::dmad)");
+    std::string out, classes;
     dmad::SyntheticDatasetParams params;
-    params.seed = parser.get<int>("seed");
-    params.trainCount = parser.get<int>("train");
-    params.testGoodCount = parser.get<int>("test-good");
-    params.testDefectCount = parser.get<int>("test-defect");
-    params.imageSize = parser.get<int>("size");
-    params.classes = splitList(parser.get<String>("classes"));
-    if (!parser.check())
-    {
-        parser.printErrors();
-        return 2;
-    }
+    CLI::App& app = options.app();
+    app.footer(classHelp);
+    app.add_option("-o,--out", out, "root folder of the dataset (created when missing)")
+        ->required()
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("--seed", params.seed, "dataset seed: the same seed gives the same bytes")
+        ->check(CLI::Range(0, 2147483647));
+    app.add_option("--train", params.trainCount, "normal training images per class")->check(CLI::Range(1, 100000));
+    app.add_option("--test-good", params.testGoodCount, "normal test images per class")->check(CLI::Range(0, 100000));
+    app.add_option("--test-defect", params.testDefectCount,
+                   "defective test images per class, spread over its defect types")
+        ->check(CLI::Range(0, 100000));
+    app.add_option("--size", params.imageSize, "image side in pixels")->check(CLI::Range(32, 4096));
+    app.add_option("--classes", classes, "comma-separated subset of the classes (default: all)");
+    const int status = options.parse(argc, argv);
+    if (status >= 0)
+        return status;
+    params.classes = splitList(classes);
     try
     {
+        dmad_samples::prepareOutputFolder(out, "--out");
         TickMeter tm;
         tm.start();
         const bool written = dmad::generateSyntheticDataset(out, params);

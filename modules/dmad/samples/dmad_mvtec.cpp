@@ -12,48 +12,17 @@
 #include <opencv2/dmad.hpp>
 #include <opencv2/dmad_eval.hpp>
 
+#include "sample_options.hpp"
 #include "sample_utils.hpp"
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
 
 using namespace cv;
-
-static const char* const keys =
-    "{ help h    |        | print this help }"
-    "{ data      | <none> | dataset root(s), comma-separated, whose classes form one unified model: MVTec-AD layout (<root>/<class>/train/good, test/<type>, ground_truth) or VisA (<root>/split_csv/1cls.csv) }"
-    "{ out o     | <none> | output folder for results.json, results.md and heatmaps/ }"
-    "{ classes   |        | comma-separated classes (default: every class folder) }"
-    "{ backbone  | mobilenet_v2 | backbone preset (mobilenet_v2: DMAD::Params()'s, fast training; inception_v3: best "
-    "measured AUROC, about 4.5x the training time; mobilenetv2-int8, wrn50, ...), "
-    "a FeatureExtractor file (.yml/.xml/.json) or a network file named like a preset's }"
-    "{ model m   |        | network file of the preset (default: the preset's file in $OPENCV_DMAD_BACKBONE_PATH) }"
-    "{ anomalies | 0      | annotated anomalies per class taken from the test set for training (0: unsupervised) }"
-    "{ scorer    | dmad   | dmad or patchcore }"
-    "{ baseline  | true   | also evaluate the PatchCore scorer on the same features and bank }"
-    "{ seed      | 0      | seed of everything random }"
-    "{ save      |        | save the trained model to this file }"
-    "{ load      |        | evaluate this saved model instead of training one (pass the --anomalies and --seed it was trained with) }"
-    "{ config    | cpu    | cpu or paper (DMAD::Params::cpu / paper) }"
-    "{ epochs    | 0      | override the configuration's epochs (0: keep) }"
-    "{ neighbours| 0      | override the neighbours per bank of the enhancement (0: keep) }"
-    "{ lr        | 0      | override the head's learning rate; the adaptor and enhancement get half of it (0: keep) }"
-    "{ batch     | 0      | override the normal patches per training step (0: keep) }"
-    "{ hidden    | 0      | override the scoring head's hidden units (0: keep) }"
-    "{ noise     | -1     | override the pseudo-anomaly noise sigma (-1: keep) }"
-    "{ coreset   | 0      | override the normal bank's coreset ratio (0: keep) }"
-    "{ abnormal-bank | -1 | largest abnormal bank as a fraction of the normal one (0: every patch; -1: keep the default) }"
-    "{ recipe    | -1     | override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep) }"
-    "{ synthetic-weight | -1 | override the loss weight of synthetic defects in unsupervised training (-1: keep) }"
-    "{ pseudo    | -1     | override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep) }"
-    "{ distances | -1     | override whether the representation includes the bank distances: 0 or 1 (-1: keep) }"
-    "{ heatmaps  | 10     | heatmaps written per class and test type (-1: all, 0: none) }"
-    "{ threads   | -1     | OpenCV threads (-1: OpenCV's default) }";
 
 namespace {
 
@@ -268,9 +237,7 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
         int done = 0;
         for (const dmad::DatasetSample& s : test)
         {
-            const Mat image = imread(s.imagePath, IMREAD_UNCHANGED);
-            if (image.empty())
-                CV_Error(Error::StsObjectNotFound, "cannot read image '" + s.imagePath + "'");
+            const Mat image = dmad::readImage(s.imagePath);
             float score;
             Mat map;
             model.predict(image, score, map);
@@ -311,9 +278,11 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                 low = std::min(low, a);
                 high = std::max(high, b);
             }
-            const String dir = heatmapDir + "/" + cls;
-            utils::fs::createDirectories(dir);
+            const String dir = heatmapDir + "/" + dmad_samples::checkedPathComponent(cls, "class");
+            if (!utils::fs::createDirectories(dir))
+                CV_Error(Error::StsError, "cannot create the heatmap folder '" + dir + "'");
             std::map<String, int> written;
+            dmad_samples::UniqueNames names;
             for (size_t i = 0; i < test.size(); i++)
             {
                 const dmad::DatasetSample& s = test[i];
@@ -323,9 +292,11 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                 Mat gt;
                 if (s.anomalous && !s.maskPath.empty())
                     dmad::readMask(s, fullMaps[i].size(), gt);
-                const Mat image = imread(s.imagePath, IMREAD_UNCHANGED);
-                imwrite(dir + "/" + s.defectType + "_" + fileStem(s.imagePath) + ".png",
-                        heatmapPanel(image, gt, fullMaps[i], low, high));
+                const Mat image = dmad::readImage(s.imagePath);
+                const String name = dmad_samples::checkedPathComponent(s.defectType, "defect type") + "_" +
+                                    fileStem(s.imagePath);
+                dmad_samples::writeImageFile(dir + "/" + names.take(name, ".png"),
+                                             heatmapPanel(image, gt, fullMaps[i], low, high));
             }
         }
     }
@@ -338,44 +309,93 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
 int main(int argc, char** argv)
 {
     dmad_samples::showProgressOnStderr();
-    CommandLineParser parser(argc, argv, keys);
-    parser.about("Train one DMAD model on all classes of an MVTec-AD-layout dataset and evaluate it");
-    if (parser.has("help"))
-    {
-        parser.printMessage();
-        return 0;
-    }
-    const String data = parser.get<String>("data"), out = parser.get<String>("out");
-    const String classesArg = parser.get<String>("classes"), backbone = parser.get<String>("backbone");
-    const String model = parser.get<String>("model"), scorerName = parser.get<String>("scorer");
-    const String savePath = parser.get<String>("save"), config = parser.get<String>("config");
-    const int anomalies = parser.get<int>("anomalies"), seed = parser.get<int>("seed");
-    const int epochs = parser.get<int>("epochs"), heatmaps = parser.get<int>("heatmaps");
-    const int threads = parser.get<int>("threads"), neighbours = parser.get<int>("neighbours");
-    const bool baseline = parser.get<bool>("baseline");
-    if (!parser.check())
-    {
-        parser.printErrors();
-        return 2;
-    }
+    dmad_samples::Options options("dmad_mvtec",
+                                  "Train one DMAD model on all classes of an MVTec-AD-layout dataset and evaluate it");
+    using dmad_samples::finiteIn;
+    using dmad_samples::finiteInOrKeep;
+    std::string data, out, classesArg, backbone = "mobilenet_v2", model, scorerName = "dmad", savePath, loadPath;
+    std::string config = "cpu";
+    int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
+    int recipe = -1, pseudo = -1, distances = -1;
+    double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1;
+    bool baseline = true;
+    CLI::App& app = options.app();
+    app.add_option("--data", data,
+                   "dataset root(s), comma-separated, whose classes form one unified model: MVTec-AD layout "
+                   "(<root>/<class>/train/good, test/<type>, ground_truth/<type>) or VisA (split_csv/1cls.csv)")
+        ->required()
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("-o,--out", out, "output folder for results.json, results.md, scores.csv and heatmaps/")
+        ->required()
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("--classes", classesArg, "comma-separated classes (default: every class folder)");
+    app.add_option("--backbone", backbone,
+                   "backbone preset (mobilenet_v2: DMAD::Params()'s, fast training; inception_v3: best accuracy), "
+                   "a saved FeatureExtractor (.yml, .xml, .json, .gz) or a network file named after a preset");
+    app.add_option("-m,--model", model, "network file of the preset (default: the preset's file in "
+                                         "$OPENCV_DMAD_BACKBONE_PATH)");
+    app.add_option("--anomalies", anomalies,
+                   "annotated anomalies per class taken from the test set for training (0: unsupervised)")
+        ->check(CLI::Range(0, 100000));
+    app.add_option("--scorer", scorerName, "dmad or patchcore")->check(CLI::IsMember({ "dmad", "patchcore" }));
+    app.add_option("--baseline", baseline, "also evaluate the PatchCore scorer on the same features and bank");
+    app.add_option("--seed", seed, "seed of everything random")->check(CLI::Range(0, 2147483647));
+    app.add_option("--save", savePath, "save the trained model to this file")->check(dmad_samples::nonEmpty());
+    app.add_option("--load", loadPath,
+                   "evaluate this saved model instead of training one (pass the --anomalies and --seed it was "
+                   "trained with)")
+        ->check(dmad_samples::nonEmpty());
+    app.add_option("--config", config, "cpu or paper (DMAD::Params::cpu / paper)")
+        ->check(CLI::IsMember({ "cpu", "paper" }));
+    app.add_option("--epochs", epochs, "override the configuration's epochs (0: keep)")->check(CLI::Range(0, 100000));
+    app.add_option("--neighbours", neighbours, "override the neighbours per bank of the enhancement (0: keep)")
+        ->check(CLI::Range(0, 1024));
+    app.add_option("--lr", lr, "override the head's learning rate; the adaptor and enhancement get half of it (0: keep)")
+        ->check(finiteIn(0, 10));
+    app.add_option("--batch", batch, "override the normal patches per training step (0: keep)")
+        ->check(CLI::Range(0, 10000000));
+    app.add_option("--hidden", hidden, "override the scoring head's hidden units (0: keep)")
+        ->check(CLI::Range(0, 65536));
+    app.add_option("--noise", noise, "override the pseudo-anomaly noise sigma (-1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 100));
+    app.add_option("--coreset", coreset, "override the normal bank's coreset ratio (0: keep)")->check(finiteIn(0, 1));
+    app.add_option("--abnormal-bank", abnormalBank,
+                   "largest abnormal bank as a fraction of the normal one (0: every patch; -1: keep the default)")
+        ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--recipe", recipe,
+                   "override the unsupervised abnormal-bank recipe (DualMemoryBank::AbnormalSource flags, -1: keep)")
+        ->check(CLI::Range(-1, 255));
+    app.add_option("--synthetic-weight", syntheticWeight,
+                   "override the loss weight of synthetic defects in unsupervised training (-1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--pseudo", pseudo,
+                   "override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep)")
+        ->check(CLI::Range(-1, 1));
+    app.add_option("--distances", distances,
+                   "override whether the representation includes the bank distances: 0 or 1 (-1: keep)")
+        ->check(CLI::Range(-1, 1));
+    app.add_option("--heatmaps", heatmaps, "heatmaps written per class and test type (-1: all, 0: none)")
+        ->check(CLI::Range(-1, 1000000));
+    app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
+    const int status = options.parse(argc, argv);
+    if (status >= 0)
+        return status;
     try
     {
         if (threads > 0)
             setNumThreads(threads);
         defaultBackbonePath(argv[0]);
-        if (scorerName != "dmad" && scorerName != "patchcore")
-            CV_Error(Error::StsBadArg, "--scorer must be dmad or patchcore");
-        if (config != "cpu" && config != "paper")
-            CV_Error(Error::StsBadArg, "--config must be cpu or paper");
-        if (anomalies < 0)
-            CV_Error(Error::StsBadArg, "--anomalies must be >= 0");
+        dmad_samples::prepareOutputFolder(out, "--out");
+        if (!savePath.empty())
+            dmad_samples::checkOutputFile(savePath, "--save");  // before training, not after
+        for (const String& c : splitList(classesArg))
+            dmad_samples::checkedPathComponent(c, "--classes: the class");
 
         dmad::DatasetSplit split = readDatasets(splitList(data), splitList(classesArg));
         std::vector<dmad::DatasetSample> taken;
         if (anomalies > 0)
             split = dmad::takeAnnotatedAnomalies(split, anomalies, (uint64)seed, taken, true);
 
-        const String loadPath = parser.get<String>("load");
         dmad::DMAD::Params params = config == "paper" ? dmad::DMAD::Params::paper() : dmad::DMAD::Params::cpu();
         params.backbone = backboneParams(backbone, model);
         params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
@@ -384,30 +404,30 @@ int main(int argc, char** argv)
             params.training.epochs = epochs;
         if (neighbours > 0)
             params.neighbours = neighbours;
-        if (parser.get<double>("lr") > 0)
+        if (lr > 0)
         {
             dmad::DMAD::TrainingParams& t = params.training;
-            t.headLearningRate = parser.get<double>("lr");
+            t.headLearningRate = lr;
             t.adaptorLearningRate = t.enhancementLearningRate = t.headLearningRate / 2;
         }
-        if (parser.get<int>("batch") > 0)
-            params.training.batchPatches = parser.get<int>("batch");
-        if (parser.get<int>("hidden") > 0)
-            params.hiddenDims = parser.get<int>("hidden");
-        if (parser.get<double>("noise") >= 0)
-            params.training.noiseStd = parser.get<double>("noise");
-        if (parser.get<double>("coreset") > 0)
-            params.banks.normalCoresetRatio = parser.get<double>("coreset");
-        if (parser.get<double>("abnormal-bank") >= 0)
-            params.banks.abnormalBankRatio = parser.get<double>("abnormal-bank");
-        if (parser.get<int>("distances") >= 0)
-            params.distanceFeatures = parser.get<int>("distances") != 0;
-        if (parser.get<int>("pseudo") >= 0)
-            params.training.pseudoAnomalies = parser.get<int>("pseudo");
-        if (parser.get<double>("synthetic-weight") >= 0)
-            params.training.syntheticWeight = parser.get<double>("synthetic-weight");
-        if (parser.get<int>("recipe") >= 0)
-            params.banks.unsupervisedSources = parser.get<int>("recipe");
+        if (batch > 0)
+            params.training.batchPatches = batch;
+        if (hidden > 0)
+            params.hiddenDims = hidden;
+        if (noise >= 0)
+            params.training.noiseStd = noise;
+        if (coreset > 0)
+            params.banks.normalCoresetRatio = coreset;
+        if (abnormalBank >= 0)
+            params.banks.abnormalBankRatio = abnormalBank;
+        if (distances >= 0)
+            params.distanceFeatures = distances != 0;
+        if (pseudo >= 0)
+            params.training.pseudoAnomalies = pseudo;
+        if (syntheticWeight >= 0)
+            params.training.syntheticWeight = syntheticWeight;
+        if (recipe >= 0)
+            params.banks.unsupervisedSources = recipe;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -436,7 +456,6 @@ int main(int argc, char** argv)
             std::cerr << "dmad_mvtec: " << unusable << " annotated anomalies come from classes without masks: "
                       << "removed from the test set, not used for training" << std::endl;
 
-        utils::fs::createDirectories(out);
         Ptr<dmad::DMAD> detector;
         TickMeter trainTimer;
         if (!loadPath.empty())
@@ -481,7 +500,7 @@ int main(int argc, char** argv)
         // results.json
         const dmad::FeatureExtractor::Params& bp = detector->getParams().backbone;
         const double n = std::max(1.0, t.images);
-        std::ofstream json((out + "/results.json").c_str());
+        std::ostringstream json;
         json << "{\n  \"config\": {\n"
              << "    \"data\": " << jsonString(data) << ",\n"
              << "    \"classes\": [";
@@ -545,10 +564,10 @@ int main(int argc, char** argv)
                  << "    \"patchcore_total_ms_per_image\": " << jsonNumber(msPerImage(peerTimings)) << ",\n"
                  << "    \"dmad_over_patchcore\": " << jsonNumber(msPerImage(t) / msPerImage(peerTimings)) << ",\n";
         json << "    \"train_s\": " << jsonNumber(loadPath.empty() ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
-        json.close();
+        dmad_samples::writeFileAtomically(out + "/results.json", json.str());
 
         // scores.csv: one line per test image
-        std::ofstream csv((out + "/scores.csv").c_str());
+        std::ostringstream csv;
         csv << "class,type,image,label,score" << (withPeer ? ",patchcore_score" : "") << "\n";
         for (size_t i = 0; i < result.samples.size(); i++)
         {
@@ -559,7 +578,7 @@ int main(int argc, char** argv)
                 csv << "," << peer.scores[i];
             csv << "\n";
         }
-        csv.close();
+        dmad_samples::writeFileAtomically(out + "/scores.csv", csv.str());
 
         // results.md
         std::vector<dmad::ClassMetrics> rows = result.classes;
@@ -584,7 +603,7 @@ int main(int argc, char** argv)
         md += cv::format("; per test image: extraction %.1f ms, bank search %.1f ms, scoring %.1f ms, "
                          "map %.1f ms (%d threads).\n", t.extractMs / n, t.searchMs / n,
                          t.scoreMs / n, t.mapMs / n, getNumThreads());
-        std::ofstream((out + "/results.md").c_str()) << md;
+        dmad_samples::writeFileAtomically(out + "/results.md", md);
         std::cout << md << std::endl;
         std::cout << "results: " << out << "/results.json, " << out << "/results.md, " << out
                   << "/scores.csv; heatmaps: " << out << "/heatmaps/" << std::endl;

@@ -12,6 +12,7 @@
 #include <opencv2/dmad_eval.hpp>
 //! [include]
 
+#include "sample_options.hpp"
 #include "sample_utils.hpp"
 
 #include <iostream>
@@ -21,19 +22,18 @@ using namespace cv;
 int main(int argc, char** argv)
 {
     dmad_samples::showProgressOnStderr();
-    CommandLineParser parser(argc, argv,
-                             "{ help h   |                | }"
-                             "{ data     | <none>         | dataset root in MVTec-AD layout }"
-                             "{ backbone | mobilenet_v2   | backbone preset }"
-                             "{ model    |                | network file (default: the preset's, in $OPENCV_DMAD_BACKBONE_PATH) }"
-                             "{ out      | dmad_tutorial  | output folder }"
-                             "{ epochs   | 4              | training epochs }");
-    if (parser.has("help") || !parser.check())
-    {
-        parser.printMessage();
-        return parser.has("help") ? 0 : 2;
-    }
-    const String data = parser.get<String>("data"), out = parser.get<String>("out");
+    dmad_samples::Options options("dmad_tutorial", "The cv::dmad C++ API step by step");
+    std::string data, backbone = "mobilenet_v2", network, out = "dmad_tutorial";
+    int epochs = 4;
+    CLI::App& app = options.app();
+    app.add_option("--data", data, "dataset root in MVTec-AD layout")->required()->check(dmad_samples::nonEmpty());
+    app.add_option("--backbone", backbone, "backbone preset");
+    app.add_option("--model", network, "network file (default: the preset's, in $OPENCV_DMAD_BACKBONE_PATH)");
+    app.add_option("--out", out, "output folder")->check(dmad_samples::nonEmpty());
+    app.add_option("--epochs", epochs, "training epochs")->check(CLI::Range(1, 100000));
+    const int status = options.parse(argc, argv);
+    if (status >= 0)
+        return status;
     try
     {
         //! [dataset]
@@ -50,9 +50,8 @@ int main(int argc, char** argv)
 
         //! [create]
         // The CPU configuration with a backbone preset; Params::paper() is the paper's WideResNet50.
-        dmad::DMAD::Params params = dmad::DMAD::Params::cpu(parser.get<String>("backbone"),
-                                                            parser.get<String>("model"));
-        params.training.epochs = parser.get<int>("epochs");
+        dmad::DMAD::Params params = dmad::DMAD::Params::cpu(backbone, network);
+        params.training.epochs = epochs;
         Ptr<dmad::DMAD> model = dmad::DMAD::create(params);
         //! [create]
 
@@ -64,7 +63,7 @@ int main(int argc, char** argv)
 
         //! [predict]
         const dmad::DatasetSample& sample = split.test.front();
-        Mat image = imread(sample.imagePath, IMREAD_UNCHANGED);
+        Mat image = dmad::readImage(sample.imagePath);  // a regular file of bounded size, decoded
         float score;
         Mat anomalyMap;  // CV_32F, the image's size
         model->predict(image, score, anomalyMap);
@@ -72,7 +71,7 @@ int main(int argc, char** argv)
         //! [predict]
 
         //! [save]
-        utils::fs::createDirectories(out);
+        dmad_samples::prepareOutputFolder(out, "--out");
         model->save(out + "/model.yml.gz");  // atomic: a temporary file renamed into place
         Ptr<dmad::DMAD> loaded = dmad::DMAD::load(out + "/model.yml.gz");
         float again;
@@ -89,7 +88,7 @@ int main(int argc, char** argv)
             for (const dmad::DatasetSample& s : split.testOf(cls))
             {
                 float sc;
-                loaded->predict(imread(s.imagePath, IMREAD_UNCHANGED), sc);
+                loaded->predict(dmad::readImage(s.imagePath), sc);
                 scores.push_back(sc);
                 labels.push_back(s.anomalous ? 1 : 0);
             }
@@ -104,7 +103,7 @@ int main(int argc, char** argv)
         normalize(anomalyMap, shown, 0, 255, NORM_MINMAX, CV_8U);
         applyColorMap(shown, heat, COLORMAP_JET);
         addWeighted(dmad_samples::displayBGR(image), 0.5, heat, 0.5, 0, overlay);
-        imwrite(out + "/heatmap.png", overlay);
+        dmad_samples::writeImageFile(out + "/heatmap.png", overlay);  // every write checked
         //! [heatmap]
         std::cout << "model and heatmap in " << out << std::endl;
     }

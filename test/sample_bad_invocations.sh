@@ -110,6 +110,13 @@ check 1 "cannot write '$tmp/full/000_dmad.png' (File too large)" \
 check 1 "cannot write '$tmp/full-m/heatmaps/pill/" \
                                      bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ "$m" --data="$tmp/ds" \
                                           --out="$tmp/full-m" --load="$model" --heatmaps=-1 --baseline=false
+# a ground-truth mask of the wrong size: refused in evaluation, as in training
+cp -r "$tmp/ds" "$tmp/ds-badmask"
+"$bindir/dmad_make_dataset" --out="$tmp/ds64" --train=1 --test-good=0 --test-defect=1 --size=64 --classes=pill \
+    >/dev/null || fail "dmad_make_dataset --size=64"
+cp "$(ls "$tmp"/ds64/pill/ground_truth/*/*.png | head -1)" "$(ls "$tmp"/ds-badmask/pill/ground_truth/*/*.png | head -1)"
+check 1 "is 64x64, its image 96x96" "$m" --data="$tmp/ds-badmask" --out="$tmp/o-badmask" --load="$model" --heatmaps=0 \
+                                          --baseline=false
 echo "table: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || fail "$failed of $((passed + failed)) bad invocations misbehaved"
 [ "$passed" -ge 30 ] || fail "only $passed cases"

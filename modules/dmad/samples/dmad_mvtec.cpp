@@ -251,7 +251,19 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                 // pixel metrics at 256 x 256, as the DMAD and SimpleNet evaluations
                 Mat small, gt;
                 resize(map, small, Size(256, 256), 0, 0, INTER_LINEAR);
-                dmad::readMask(s, Size(256, 256), gt);
+                if (s.maskPath.empty())
+                    dmad::readMask(s, Size(256, 256), gt);
+                else
+                {
+                    // a mask of another size is an error in the data, not something to stretch
+                    Mat full;
+                    dmad::readMask(s, Size(), full);
+                    if (full.size() != image.size())
+                        CV_Error(Error::StsBadSize, cv::format("the mask '%s' is %dx%d, its image %dx%d",
+                                                               s.maskPath.c_str(), full.cols, full.rows,
+                                                               image.cols, image.rows));
+                    resize(full, gt, Size(256, 256), 0, 0, INTER_NEAREST);
+                }
                 maps.push_back(small);
                 gts.push_back(gt);
             }

@@ -21,7 +21,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # used to record a path only valid there)
 mkdir -p "$tmp/train-here/bb" "$tmp/elsewhere"
 cp "$backbones/nsfwjs_mobilenet_v2.onnx" "$tmp/train-here/bb/"
-"$bindir/dmad_make_dataset" --out="$tmp/ds" --train=6 --test-good=2 --test-defect=2 --size=96 \
+"$bindir/dmad_make_dataset" --out="$tmp/ds" --train=10 --test-good=2 --test-defect=2 --size=96 \
     --classes=pill >/dev/null || fail "dmad_make_dataset"
 (cd "$tmp/train-here" && "$bindir/dmad_mvtec" --data="$tmp/ds" --out=r --backbone=mobilenet_v2 \
     --model=bb/nsfwjs_mobilenet_v2.onnx --epochs=1 --heatmaps=0 --baseline=false --threads=2 \
@@ -132,10 +132,13 @@ grep -q "skipped: dmad: cannot decode image '$tmp/batch/0broken.png'" "$tmp/b.er
 n=$(ls "$tmp/batch" | wc -l)
 [ "$(wc -l <<<"$out")" -eq $((n - 1)) ] || fail "expected $((n - 1)) scored images: $out"
 [ "$(wc -l <"$tmp/b/results.csv")" -eq $((n + 1)) ] || fail "results.csv: $(cat "$tmp/b/results.csv")"
-head -1 "$tmp/b/results.csv" | grep -qx "path,score,verdict,ms" || fail "results.csv header"
-grep -q "0broken.png,,unreadable," "$tmp/b/results.csv" || fail "the unreadable image is not in results.csv"
+head -1 "$tmp/b/results.csv" | grep -qx "path,score,normalized_score,verdict,ms" || fail "results.csv header"
+grep -q "0broken.png,,,unreadable," "$tmp/b/results.csv" || fail "the unreadable image is not in results.csv"
 ls "$tmp/b/dup_dmad.png" "$tmp/b/dup_2_dmad.png" >/dev/null || fail "same-stem overlays overwrote each other"
-echo "batch: $((n - 1)) of $n scored, the unreadable one reported, overlays unique"
+grep -q "anomalous at threshold .* (calibrated, from the model)" "$tmp/b.err" || fail "the calibrated threshold was not used: $(cat "$tmp/b.err")"
+awk -F, 'NR > 1 && $4 != "unreadable" && ($3 == "" || $3 < 0 || $3 > 1) { bad = 1 } END { exit bad }' "$tmp/b/results.csv" \
+    || fail "normalized scores missing or outside [0, 1]: $(cat "$tmp/b/results.csv")"
+echo "batch: $((n - 1)) of $n scored, the unreadable one reported, overlays unique, calibrated threshold"
 
 echo "== a model trained in one folder, used from another"
 (cd "$tmp/elsewhere" && "$d" --model=../train-here/model.yml.gz --input="$good" --out=o >/dev/null 2>"$tmp/e.err") \

@@ -44,4 +44,6 @@ if(NOT DEFINED DMAD_BUILD_TESTS OR DMAD_BUILD_TESTS)
   dmad_add_module_tests(dmad "${DMAD_MODULE_DIR}" LINK opencv_dmad opencv_dmad_eval
                         DEFINITIONS "DMAD_DEFAULT_BACKBONE_DIR=\"${_dmad_backbones}\"")
   dmad_use_dependencies(opencv_test_dmad)
+  # zlib: the damage tests inflate model files as the loader does
+  target_link_libraries(opencv_test_dmad PRIVATE ${ZLIB_LIBRARIES})
 endif()

@@ -77,8 +77,10 @@ int main(int argc, char** argv)
         ->check(dmad_samples::nonEmpty());
     CLI::Option* thresholdOption =
         app.add_option("--threshold", threshold,
-                       "anomaly score above which an image is anomalous (default: 0 for the DMAD scorer, whose "
-                       "hinge loss separates normal and anomalous scores at 0; required for the PatchCore scorer)")
+                       "anomaly score above which an image is anomalous (default: the threshold calibrated at "
+                       "training and stored in the model; for a model without one, 0 for the DMAD scorer, whose "
+                       "hinge loss separates normal and anomalous scores at 0, and required for the PatchCore "
+                       "scorer)")
             ->check(dmad_samples::finiteIn(-1e30, 1e30));
     app.add_option("--overlays", overlays, "write an overlay per image (true or false)");
     app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
@@ -91,12 +93,20 @@ int main(int argc, char** argv)
             setNumThreads(threads);
         dmad_samples::prepareOutputFolder(out, "--out");
         Ptr<dmad::DMAD> model = dmad::DMAD::load(modelPath);
-        if (!*thresholdOption && model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
-            CV_Error(Error::StsBadArg, "the PatchCore scorer has no natural threshold: give --threshold");
+        const bool calibrated = std::isfinite(model->getDecisionThreshold());
+        if (!*thresholdOption)
+        {
+            if (calibrated)
+                threshold = model->getDecisionThreshold();
+            else if (model->getParams().scorer != dmad::DMAD::SCORER_DMAD)
+                CV_Error(Error::StsBadArg, "the model has no calibrated threshold and the PatchCore scorer no natural "
+                                           "one: give --threshold");
+        }
         const std::vector<String> files = dmad_samples::imagesOf(input);
 
         std::ostringstream csv;
-        csv << "path,score,verdict,ms\n";
+        // normalised: the calibrated threshold at 0.5 (empty for a model without calibration)
+        csv << "path,score,normalized_score,verdict,ms\n";
         dmad_samples::UniqueNames names;
         int anomalous = 0, failed = 0;
         for (const String& f : files)
@@ -109,7 +119,7 @@ int main(int argc, char** argv)
             catch (const cv::Exception& e)
             {
                 std::cerr << "dmad_detect: skipped: " << e.err << std::endl;
-                csv << csvField(f) << ",,unreadable,\n";
+                csv << csvField(f) << ",,,unreadable,\n";
                 failed++;
                 continue;
             }
@@ -123,7 +133,8 @@ int main(int argc, char** argv)
             anomalous += isAnomalous;
             const char* verdict = isAnomalous ? "anomalous" : "normal";
             std::cout << f << " " << cv::format("%.4f", score) << " " << verdict << std::endl;
-            csv << csvField(f) << "," << cv::format("%.6g", score) << "," << verdict << ","
+            csv << csvField(f) << "," << cv::format("%.6g", score) << ","
+                << (calibrated ? cv::format("%.4f", model->normalizeScore(score)) : String()) << "," << verdict << ","
                 << cv::format("%.1f", timer.getTimeMilli()) << "\n";
             if (overlays)
                 dmad_samples::writeImageFile(out + "/" + names.take(stem(f), "_dmad.png"),
@@ -131,7 +142,8 @@ int main(int argc, char** argv)
         }
         dmad_samples::writeFileAtomically(out + "/results.csv", csv.str());
         std::cerr << "dmad_detect: " << files.size() - failed << " of " << files.size() << " images scored, "
-                  << anomalous << " anomalous at threshold " << threshold;
+                  << anomalous << " anomalous at threshold " << threshold
+                  << (*thresholdOption ? " (--threshold)" : calibrated ? " (calibrated, from the model)" : " (default)");
         if (failed > 0)
             std::cerr << ", " << failed << " unreadable";
         std::cerr << "; results in " << out << "/results.csv" << (overlays ? ", overlays in " + out : String())

@@ -210,7 +210,50 @@ struct Evaluation
     dmad::ClassMetrics mean;
     std::vector<const dmad::DatasetSample*> samples;  //!< every test image, in order
     std::vector<float> scores;
+    double threshold = NAN;                 //!< the model's calibrated threshold (NaN: none)
+    std::vector<double> f1AtThreshold;      //!< per class, as classes: image F1 at that threshold
 };
+
+//! Image F1 (anomalous as positive) when "score > threshold" is the verdict.
+double f1At(const std::vector<float>& scores, const std::vector<int>& labels, double threshold)
+{
+    double tp = 0, fp = 0, fn = 0;
+    for (size_t i = 0; i < scores.size(); i++)
+    {
+        const bool flagged = scores[i] > threshold;
+        tp += flagged && labels[i];
+        fp += flagged && !labels[i];
+        fn += !flagged && labels[i];
+    }
+    return tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
+}
+
+double meanOf(const std::vector<double>& v)
+{
+    double sum = 0;
+    for (double x : v)
+        sum += x;
+    return v.empty() ? NAN : sum / (double)v.size();
+}
+
+/** "calibration": the stored threshold and, per class, the test-set image F1 at it against the
+    best F1 any threshold reaches on the test set (image_f1). */
+String calibrationJson(const Evaluation& ev, const String& indent)
+{
+    if (!std::isfinite(ev.threshold))
+        return "null";
+    String j = "{\n" + indent + "  \"threshold\": " + jsonNumber(ev.threshold) + ",\n" + indent + "  \"classes\": {\n";
+    std::vector<double> best;
+    for (size_t i = 0; i < ev.classes.size(); i++)
+    {
+        best.push_back(ev.classes[i].imageF1);
+        j += indent + "    " + jsonString(ev.classes[i].name) + ": {\"f1_at_threshold\": " +
+             jsonNumber(ev.f1AtThreshold[i]) + ", \"best_f1\": " + jsonNumber(ev.classes[i].imageF1) + "}" +
+             (i + 1 < ev.classes.size() ? ",\n" : "\n");
+    }
+    return j + indent + "  },\n" + indent + "  \"mean_f1_at_threshold\": " + jsonNumber(meanOf(ev.f1AtThreshold)) +
+           ",\n" + indent + "  \"mean_best_f1\": " + jsonNumber(meanOf(best)) + "\n" + indent + "}";
+}
 
 //! The test samples of a class, kept alive for the whole run (Evaluation points into them).
 const std::vector<dmad::DatasetSample>& testOf(const dmad::DatasetSplit& split, const String& cls)
@@ -278,6 +321,8 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                                      : dmad::computeClassMetrics(cls, scores, labels);
         m.nTrain = nTrain.count(cls) ? nTrain.at(cls) : 0;
         ev.classes.push_back(m);
+        ev.threshold = model.getDecisionThreshold();
+        ev.f1AtThreshold.push_back(std::isfinite(ev.threshold) ? f1At(scores, labels, ev.threshold) : NAN);
 
         if (!heatmapDir.empty() && heatmapsPerType != 0)
         {
@@ -553,13 +598,15 @@ int main(int argc, char** argv)
             json << "    " << jsonString(result.classes[i].name) << ": " << metricsJson(result.classes[i], "    ")
                  << (i + 1 < result.classes.size() ? ",\n" : "\n");
         json << "  },\n  \"mean\": " << metricsJson(result.mean, "  ") << ",\n";
+        json << "  \"calibration\": " << calibrationJson(result, "  ") << ",\n";
         if (withPeer)
         {
             json << "  \"baseline_patchcore\": {\n    \"classes\": {\n";
             for (size_t i = 0; i < peer.classes.size(); i++)
                 json << "      " << jsonString(peer.classes[i].name) << ": " << metricsJson(peer.classes[i], "      ")
                      << (i + 1 < peer.classes.size() ? ",\n" : "\n");
-            json << "    },\n    \"mean\": " << metricsJson(peer.mean, "    ") << "\n  },\n";
+            json << "    },\n    \"mean\": " << metricsJson(peer.mean, "    ") << ",\n"
+                 << "    \"calibration\": " << calibrationJson(peer, "    ") << "\n  },\n";
         }
         auto msPerImage = [](const dmad::DMAD::Timings& tm) {
             return (tm.extractMs + tm.searchMs + tm.scoreMs + tm.mapMs) / std::max(1.0, tm.images);
@@ -609,6 +656,16 @@ int main(int argc, char** argv)
             peerRows.push_back(pm);
             md += "\nPatchCore-style baseline (distance to the nearest normal patch), same features and bank:\n\n" +
                   markdownTable(peerRows);
+        }
+        if (std::isfinite(result.threshold))
+        {
+            std::vector<double> best;
+            for (const dmad::ClassMetrics& c : result.classes)
+                best.push_back(c.imageF1);
+            md += cv::format("\nDecision threshold calibrated at training on held-out images: %.4g; image F1 at it "
+                             "%s (mean over classes), the best threshold on the test set reaches %s.\n",
+                             result.threshold, percent(meanOf(result.f1AtThreshold)).c_str(),
+                             percent(meanOf(best)).c_str());
         }
         md += loadPath.empty() ? cv::format("\nTraining %.1f s", trainTimer.getTimeSec())
                                : "\nModel loaded from " + loadPath;

@@ -7,6 +7,8 @@
 
 #include "precomp.hpp"
 #include "scoring/anomaly_map.hpp"
+#include "scoring/score_calibration.hpp"
+#include "io/progress.hpp"
 #include "io/model_persistence.hpp"
 #include "nn/network_access.hpp"
 #include "io/persistence.hpp"
@@ -17,6 +19,8 @@
 #include "train/training_sources.hpp"
 
 #include <opencv2/imgcodecs.hpp>
+
+#include <limits>
 
 
 namespace cv {
@@ -162,6 +166,21 @@ public:
         params_.scorer = scorer;
     }
 
+    double getDecisionThreshold() const CV_OVERRIDE
+    {
+        const ScoreCalibration& c = calibration(params_.scorer);
+        return c.valid() ? c.threshold() : std::numeric_limits<double>::quiet_NaN();
+    }
+
+    float normalizeScore(float score) const CV_OVERRIDE
+    {
+        const ScoreCalibration& c = calibration(params_.scorer);
+        if (!c.valid())
+            CV_Error(Error::StsError, "dmad: the model has no calibrated threshold (trained with nothing held out, "
+                                      "or saved before calibration): give a threshold");
+        return (float)c.normalize(score);
+    }
+
     Ptr<FeatureExtractor> getFeatureExtractor() const CV_OVERRIDE { return extractor_; }
     Ptr<DualMemoryBank> getMemoryBanks() const CV_OVERRIDE { return banks_; }
     Ptr<KnowledgeEnhancement> getKnowledgeEnhancement() const CV_OVERRIDE { return enhancement_; }
@@ -224,6 +243,83 @@ private:
            << "params" << "{";
         params_.write(fs);
         fs << "}";
+        if (patchcoreCalibration_.valid())
+        {
+            fs << "calibration" << "{" << "patchcore" << "{";
+            patchcoreCalibration_.write(fs);
+            fs << "}";
+            if (dmadCalibration_.valid())
+            {
+                fs << "dmad" << "{";
+                dmadCalibration_.write(fs);
+                fs << "}";
+            }
+            fs << "}";
+        }
+    }
+
+    struct Snapshot
+    {
+        Size grid;
+        double featureScale;
+        Ptr<FeatureExtractor> extractor;
+        Ptr<DualMemoryBank> banks;
+        Ptr<KnowledgeEnhancement> enhancement;
+        Ptr<ScoringHead> head;
+        ScoreCalibration patchcore, dmad;
+    };
+    Snapshot snapshot() const
+    {
+        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, patchcoreCalibration_, dmadCalibration_ };
+    }
+    void restore(const Snapshot& s)
+    {
+        grid_ = s.grid;
+        featureScale_ = s.featureScale;
+        extractor_ = s.extractor;
+        banks_ = s.banks;
+        enhancement_ = s.enhancement;
+        head_ = s.head;
+        patchcoreCalibration_ = s.patchcore;
+        dmadCalibration_ = s.dmad;
+    }
+
+    const ScoreCalibration& calibration(int scorer) const
+    {
+        return scorer == SCORER_DMAD ? dmadCalibration_ : patchcoreCalibration_;
+    }
+
+    /** Step 7: each scorer's decision threshold from the held-out normal images and the annotated
+        anomalies (scored by the trained model, the model's own members set). */
+    void calibrate(const ImageSource& heldOut, const ImageSource& anomalous)
+    {
+        std::vector<float> normalScores[2], anomalyScores[2];
+        const int scorers[2] = { SCORER_PATCHCORE, SCORER_DMAD };
+        const int used = head_ ? 2 : 1;
+        ProgressReporter progress("calibrate", heldOut.size() + anomalous.size());
+        for (int set = 0; set < 2; set++)
+        {
+            const ImageSource& images = set == 0 ? heldOut : anomalous;
+            for (int i = 0; i < images.size(); i++)
+            {
+                Mat features, scores;
+                Size grid;
+                extractor_->extract(images.get(i), features, grid);
+                features *= featureScale_;
+                for (int k = 0; k < used; k++)
+                {
+                    scorePatches(features, features.rows, scorers[k], scores);
+                    double maxScore;
+                    minMaxLoc(scores, nullptr, &maxScore);
+                    (set == 0 ? normalScores : anomalyScores)[k].push_back((float)maxScore);
+                }
+                progress.advance();
+            }
+        }
+        progress.finish();
+        patchcoreCalibration_ = ScoreCalibration(normalScores[0], anomalyScores[0]);
+        dmadCalibration_ = head_ ? ScoreCalibration(normalScores[1], anomalyScores[1]) : ScoreCalibration();
+        resetTimings();  // calibration is part of training, not of the scoring timed
     }
 
     void writeParts(FileStorage& fs) const
@@ -290,8 +386,14 @@ private:
         }
         else if (p.scorer == SCORER_DMAD)
             CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
+        ScoreCalibration patchcoreCalibration, dmadCalibration;
+        patchcoreCalibration.read(node["calibration"]["patchcore"], where + " calibration");
+        if (hasHead)
+            dmadCalibration.read(node["calibration"]["dmad"], where + " calibration");
         params_ = p;
         params_.backbone = ep;
+        patchcoreCalibration_ = patchcoreCalibration;
+        dmadCalibration_ = dmadCalibration;
         grid_ = grid;
         featureScale_ = featureScale;
         extractor_ = extractor;
@@ -319,9 +421,14 @@ private:
     //! Anomaly score of each feature row (n x 1 CV_32F); an image is `cells` consecutive rows.
     void scorePatches(const Mat& features, int cells, Mat& scores) const
     {
+        scorePatches(features, cells, params_.scorer, scores);
+    }
+
+    void scorePatches(const Mat& features, int cells, int scorer, Mat& scores) const
+    {
         const Ptr<MemoryBank> normal = banks_->getNormalBank();
         const int64 start = getTickCount();
-        if (params_.scorer == SCORER_PATCHCORE)
+        if (scorer == SCORER_PATCHCORE)
         {
             // the image score (the largest patch score) stays exact with an approximate search
             Mat d;
@@ -364,6 +471,8 @@ private:
 
     void trainFrom(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                    const std::vector<int>& classIds);
+    void trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
+                 const std::vector<int>& classIds);
 
     Params params_;
     Size grid_;
@@ -373,6 +482,7 @@ private:
     Ptr<DualMemoryBank> banks_;
     Ptr<KnowledgeEnhancement> enhancement_;
     Ptr<ScoringHead> head_;
+    ScoreCalibration patchcoreCalibration_, dmadCalibration_;
     mutable std::mutex timingMutex_;
     mutable Timings timings_;
 };
@@ -393,6 +503,45 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         CV_Error(Error::StsBadSize, cv::format("dmad: %d class ids for %d images", (int)classIds.size(),
                                                nNormal + nAnomalous));
     const int64 startTicks = getTickCount();
+    // 0. the normal images held out for the decision threshold: training never sees them
+    std::vector<int> fitted, heldOut;
+    splitCalibrationImages(nNormal, classIds, params_.calibrationFraction,
+                           (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 29, fitted, heldOut);
+    if (!heldOut.empty())
+    {
+        std::vector<int> fittedIds;
+        if (!classIds.empty())
+        {
+            for (int i : fitted)
+                fittedIds.push_back(classIds[i]);
+            fittedIds.insert(fittedIds.end(), classIds.begin() + nNormal, classIds.end());
+        }
+        // a held-out image that cannot be read fails the training and leaves the model as it was
+        const Snapshot before = snapshot();
+        try
+        {
+            trainOn(normal.subset(fitted), anomalous, masks, fittedIds);
+            calibrate(normal.subset(heldOut), anomalous);
+        }
+        catch (...)
+        {
+            restore(before);
+            throw;
+        }
+    }
+    else
+    {
+        trainOn(normal, anomalous, masks, classIds);
+        patchcoreCalibration_ = dmadCalibration_ = ScoreCalibration();
+    }
+    CV_LOG_INFO(NULL, "dmad: trained in " << (getTickCount() - startTicks) / getTickFrequency() << " s");
+}
+
+// Steps 1-6 on the images training fits on.
+void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
+                       const std::vector<int>& classIds)
+{
+    const int nNormal = normal.size(), nAnomalous = anomalous.size();
     RNG rng((uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 11);
     Ptr<FeatureExtractor> extractor = FeatureExtractor::create(params_.backbone);
     const bool wantHead = params_.scorer == SCORER_DMAD;
@@ -484,7 +633,6 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
     banks_ = banks;
     enhancement_ = enhancement;
     head_ = head;
-    CV_LOG_INFO(NULL, "dmad: trained in " << (getTickCount() - startTicks) / getTickFrequency() << " s");
 }
 
 Ptr<DMAD> DMAD::create(const Params& params)

@@ -29,7 +29,8 @@ DMAD::TrainingParams::TrainingParams()
 
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1), hiddenDims(256),
-      syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4), seed(0)
+      syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
+      calibrationFraction(0.1), seed(0)
 {
 }
 
@@ -73,7 +74,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "pseudo_anomalies" << t.pseudoAnomalies << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
-       << "seed" << seed;
+       << "calibration_fraction" << calibrationFraction << "seed" << seed;
     fs << "backbone" << "{";
     backbone.write(fs);
     fs << "}" << "banks" << "{";
@@ -110,6 +111,8 @@ void DMAD::Params::read(const FileNode& node)
     normalizeFeatures = readInt(node, "normalize_features", where) != 0;
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
     mapSigma = readReal(node, "map_sigma", where);
+    // models saved before calibration held nothing out
+    calibrationFraction = node["calibration_fraction"].empty() ? 0.0 : readReal(node, "calibration_fraction", where);
     seed = readInt(node, "seed", where);
     backbone.read(node["backbone"]);
     banks.read(node["banks"]);
@@ -133,6 +136,9 @@ void validateParams(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, "dmad: noiseStd, margin and annotatedWeight must be >= 0");
     if (!(p.mapSigma >= 0 && p.mapSigma <= 64))  // 64 px at 256 px blurs a quarter of the image
         CV_Error(Error::StsBadArg, cv::format("dmad: mapSigma %g must be in [0, 64]", p.mapSigma));
+    if (!(p.calibrationFraction >= 0 && p.calibrationFraction <= 0.5))
+        CV_Error(Error::StsBadArg, cv::format("dmad: calibrationFraction %g must be in [0, 0.5]",
+                                              p.calibrationFraction));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(t.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }

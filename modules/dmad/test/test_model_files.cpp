@@ -20,6 +20,8 @@
 #include <mutex>
 #include <thread>
 
+#include <zlib.h>
+
 #ifdef __unix__
 #include <csignal>
 #include <sys/resource.h>
@@ -101,6 +103,21 @@ std::string editInNode(const std::string& text, const std::string& node, const s
     if (at == std::string::npos)
         return std::string();
     return text.substr(0, at) + to + text.substr(at + from.size());
+}
+
+//! What a gzip file inflates to (zlib, as the loader reads it); empty on a zlib error.
+std::string inflated(const std::string& gzFile)
+{
+    gzFile_s* in = gzopen(gzFile.c_str(), "rb");
+    if (!in)
+        return std::string();
+    std::string text;
+    char buffer[1 << 14];
+    int n;
+    while ((n = gzread(in, buffer, sizeof(buffer))) > 0)
+        text.append(buffer, (size_t)n);
+    const bool clean = n == 0;
+    return gzclose(in) == Z_OK && clean ? text : std::string();
 }
 
 //! Loads `path` and expects a cv::Exception naming the file and containing each fragment.
@@ -345,8 +362,15 @@ TEST_P(DMAD_ModelFileDamage, bit_flips_are_refused)
             const size_t at = first + (size_t)rng.uniform(0, (int)(bytes.size() - first));
             flipped[at] = (char)(flipped[at] ^ (1 << rng.uniform(0, 8)));
             writeFileBytes(path, flipped);
-            expectRefused(path, { "damaged" },
-                          cv::format("%s, bit flipped at byte %zu", source.c_str(), at));
+            const std::string what = cv::format("%s, bit flipped at byte %zu", source.c_str(), at);
+            if (source == saved.gz && inflated(path) == inflated(saved.gz))
+            {
+                // a deflate bit that does not change the inflated text (an unused symbol's code
+                // length, a padding bit): not damage, and the model loads as saved
+                EXPECT_EQ(saved.scores, scoresOf(*DMAD::load(path), saved.images)) << what;
+                continue;
+            }
+            expectRefused(path, { "damaged" }, what);
         }
     }
     // a BASE64 character of a bank's features changed into another valid one: the file still parses

@@ -36,7 +36,20 @@ public:
 
     String name(int i) const { return files_.empty() ? cv::format("image %d", i) : files_[i]; }
 
+    //! The images at `indices`, in that order.
+    ImageSource subset(const std::vector<int>& indices) const
+    {
+        ImageSource out;
+        for (int i : indices)
+            if (files_.empty())
+                out.mats_.push_back(mats_[i]);
+            else
+                out.files_.push_back(files_[i]);
+        return out;
+    }
+
 private:
+    ImageSource() = default;
     std::vector<Mat> mats_;
     std::vector<String> files_;
 };

@@ -6,6 +6,9 @@
 #include "train/training_sources.hpp"
 #include "io/progress.hpp"
 
+#include <cmath>
+#include <map>
+
 namespace cv {
 namespace dmad {
 
@@ -171,6 +174,31 @@ std::vector<Mat> trainingTextures(const DMAD::Params& params, RNG& rng)
             textures.push_back(texture);
         }
     return textures;
+}
+
+void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
+                            std::vector<int>& fitted, std::vector<int>& heldOut)
+{
+    std::map<int, std::vector<int>> byClass;
+    for (int i = 0; i < normalCount; i++)
+        byClass[classIds.empty() ? -1 : classIds[i]].push_back(i);
+    RNG rng(seed);
+    std::vector<char> held((size_t)normalCount, 0);
+    for (auto& entry : byClass)
+    {
+        std::vector<int>& images = entry.second;
+        const int count = (int)std::floor(fraction * (double)images.size() + 1e-9);
+        for (int j = 0; j < count; j++)  // a partial Fisher-Yates shuffle: the first `count` are drawn
+        {
+            const int pick = j + (int)rng.uniform(0, (int)images.size() - j);
+            std::swap(images[j], images[pick]);
+            held[(size_t)images[j]] = 1;
+        }
+    }
+    fitted.clear();
+    heldOut.clear();
+    for (int i = 0; i < normalCount; i++)
+        (held[(size_t)i] ? heldOut : fitted).push_back(i);
 }
 
 }} // namespace cv::dmad

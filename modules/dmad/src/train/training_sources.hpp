@@ -16,6 +16,12 @@
 namespace cv {
 namespace dmad {
 
+/** Step 0: which normal images training holds out to calibrate the decision threshold on:
+    floor(fraction x count) of each class (classIds empty: one class), drawn with `seed`; the rest,
+    in their order, are fitted. */
+CV_EXPORTS void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
+                            std::vector<int>& fitted, std::vector<int>& heldOut);
+
 //! Extracts the features of every image of a source, a few batches at a time, with progress.
 Mat extractAll(const FeatureExtractor& extractor, const ImageSource& images, const String& task);
 

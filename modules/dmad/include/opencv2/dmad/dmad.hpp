@@ -94,6 +94,10 @@ public:
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
         CV_PROP_RW bool normalizeFeatures;//!< scale features to unit RMS spread (see getFeatureScale())
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input, 0..64
+        /** Fraction of each class's normal training images held out of training (banks and head)
+            to calibrate the decision threshold on (getDecisionThreshold()), 0..0.5; a class keeps
+            every image when the fraction of its count rounds down to none (fewer than 10 images at 0.1). */
+        CV_PROP_RW double calibrationFraction;
         CV_PROP_RW int seed;
 
         void write(FileStorage& fs) const;
@@ -162,6 +166,21 @@ public:
     CV_WRAP virtual void resetTimings() = 0;
     //! @brief Switches between the learned score and the PatchCore baseline without retraining.
     CV_WRAP virtual void setScorer(int scorer) = 0;
+
+    /** @brief The decision threshold of the current scorer, calibrated at training on images it did
+    not fit on: the normal images held out (Params::calibrationFraction) and, in the
+    semi-supervised mode, the annotated anomalies (which training did fit on; their scores are
+    optimistic). F1-optimal between the two where anomalies exist, else the 0.99 quantile of the
+    held-out normal scores. An image whose score is above it is anomalous.
+    @return the threshold, or NaN when the model has none (nothing held out, or saved before
+    calibration existed). */
+    CV_WRAP virtual double getDecisionThreshold() const = 0;
+
+    /** @brief A score of the current scorer mapped to [0, 1] with the calibrated threshold at 0.5:
+    0.5 + 0.5 (score - threshold) / (threshold - median held-out normal score), clipped; the
+    typical normal image scores 0. Reads the same for every model and scorer.
+    @throws cv::Exception when the model has no calibration (getDecisionThreshold() is NaN). */
+    CV_WRAP virtual float normalizeScore(float score) const = 0;
 
     CV_WRAP virtual Ptr<FeatureExtractor> getFeatureExtractor() const = 0;
     CV_WRAP virtual Ptr<DualMemoryBank> getMemoryBanks() const = 0;

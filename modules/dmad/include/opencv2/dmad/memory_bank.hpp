@@ -38,9 +38,10 @@ public:
         SEARCH_BRUTE_FORCE = 1,  //!< blocked matrix product with fused top-k (exact)
         SEARCH_KDTREE = 2,       //!< KD-tree (exact); wins only for low dimensions
         /** HNSW graph (hnswlib, approximate): for banks of tens of thousands of entries and more,
-            where it is 10x and more faster than exact search at recall@1 above 0.95
-            (doc/memory_bank.md). Built by the first search, saved with the bank. Searches that
-            exclude image ids (leave-one-image-out, which only training makes) stay exact. */
+            where it is 7 to 10x faster than exact search at recall@1 0.92 to 0.97 on 74,321 x
+            1536 real features (doc/memory_bank.md); searchNearest() keeps image maxima exact.
+            Built by the first search, saved with the bank. Searches that exclude image ids
+            (leave-one-image-out, which only training makes) stay exact. */
         SEARCH_HNSW = 3
     };
 

@@ -25,7 +25,7 @@ cp "$backbones/nsfwjs_mobilenet_v2.onnx" "$tmp/train-here/bb/"
     --classes=pill >/dev/null || fail "dmad_make_dataset"
 (cd "$tmp/train-here" && "$bindir/dmad_mvtec" --data="$tmp/ds" --out=r --backbone=mobilenet_v2 \
     --model=bb/nsfwjs_mobilenet_v2.onnx --epochs=1 --heatmaps=0 --baseline=false --threads=2 \
-    --save=model.yml.gz >/dev/null 2>"$tmp/train.err") || { cat "$tmp/train.err"; fail "training the tiny model"; }
+    --calibration=0.1 --save=model.yml.gz >/dev/null 2>"$tmp/train.err") || { cat "$tmp/train.err"; fail "training the tiny model"; }
 model=$tmp/train-here/model.yml.gz
 good=$tmp/ds/pill/test/good
 

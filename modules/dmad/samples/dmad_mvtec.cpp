@@ -374,7 +374,7 @@ int main(int argc, char** argv)
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
     int recipe = -1, pseudo = -1, distances = -1;
-    double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1;
+    double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
     bool baseline = true;
     CLI::App& app = options.app();
     app.add_option("--data", data,
@@ -431,6 +431,10 @@ int main(int argc, char** argv)
     app.add_option("--distances", distances,
                    "override whether the representation includes the bank distances: 0 or 1 (-1: keep)")
         ->check(CLI::Range(-1, 1));
+    app.add_option("--calibration", calibration,
+                   "override the fraction of each class's normal images held out to calibrate the threshold "
+                   "(0: none; -1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 0.5));
     app.add_option("--heatmaps", heatmaps, "heatmaps written per class and test type (-1: all, 0: none)")
         ->check(CLI::Range(-1, 1000000));
     app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
@@ -485,6 +489,8 @@ int main(int argc, char** argv)
             params.training.syntheticWeight = syntheticWeight;
         if (recipe >= 0)
             params.banks.unsupervisedSources = recipe;
+        if (calibration >= 0)
+            params.calibrationFraction = calibration;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -584,6 +590,7 @@ int main(int argc, char** argv)
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
              << "    \"abnormal_bank_ratio\": " << params.banks.abnormalBankRatio << ",\n"
+             << "    \"calibration_fraction\": " << params.calibrationFraction << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"

@@ -30,7 +30,7 @@ DMAD::TrainingParams::TrainingParams()
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1), hiddenDims(256),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
-      calibrationFraction(0.1), seed(0)
+      calibrationFraction(0), seed(0)
 {
 }
 

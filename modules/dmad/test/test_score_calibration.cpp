@@ -100,7 +100,9 @@ TEST(DMAD_ScoreCalibration, held_out_images_are_a_fraction_of_each_class)
 TEST(DMAD_ScoreCalibration, a_trained_model_keeps_its_threshold_through_save_and_load)
 {
     const MicroDataset data(20);  // one class of 20: two images held out
-    Ptr<DMAD> model = DMAD::create(microParams());
+    DMAD::Params calibrated = microParams();
+    calibrated.calibrationFraction = 0.1;
+    Ptr<DMAD> model = DMAD::create(calibrated);
     model->train(data.normal);
     // after calibration the two held-out images join the bank, with ids after the 18 fitted ones
     std::set<int> ids;

@@ -391,10 +391,19 @@ void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv
     exact->add(train);
     cv::Mat de, ie;
     exact->search(queries.rowRange(0, 1), 1, de, ie);  // bank statistics
-    settle();
-    double t = nowMs();
-    exact->search(queries, 1, de, ie);
-    const double exactMs = nowMs() - t;
+    // fastest of a few runs: the machines are shared
+    auto fastestMs = [](int runs, const std::function<void()>& run) {
+        double best = 1e300;
+        for (int r = 0; r < runs; r++)
+        {
+            settle();
+            const double start = nowMs();
+            run();
+            best = std::min(best, nowMs() - start);
+        }
+        return best;
+    };
+    const double exactMs = fastestMs(2, [&] { exact->search(queries, 1, de, ie); });
     auto imageAuroc = [&](const cv::Mat& d) {
         std::vector<double> sGood, sBad;
         int row = 0;
@@ -419,22 +428,16 @@ void benchHnsw(const cv::String& classFolder, const cv::String& preset, const cv
         cv::Ptr<cv::dmad::MemoryBank> approx = cv::dmad::MemoryBank::create(hnswParams);
         approx->add(train);
         cv::Mat dh, ih;
-        t = nowMs();
+        const double t = nowMs();
         approx->search(queries.rowRange(0, 1), 1, dh, ih);  // builds the graph
         const double buildS = (nowMs() - t) / 1e3;
-        settle();
-        t = nowMs();
-        approx->search(queries, 1, dh, ih);
-        const double hnswMs = nowMs() - t;
+        const double hnswMs = fastestMs(3, [&] { approx->search(queries, 1, dh, ih); });
         int hits = 0;
         for (int i = 0; i < queries.rows; i++)
             hits += ie.at<int>(i) == ih.at<int>(i);
         // the image maxima made exact (searchNearest): what the PatchCore scorer calls
         cv::Mat dn;
-        settle();
-        t = nowMs();
-        approx->searchNearest(queries, good[0].rows, dn);
-        const double nearestMs = nowMs() - t;
+        const double nearestMs = fastestMs(3, [&] { approx->searchNearest(queries, good[0].rows, dn); });
         std::printf("hnsw N=%d D=%d queries=%d M=%d ef_construction=%d ef_search=%d build_s=%.1f exact_ms=%.0f "
                     "hnsw_ms=%.0f speedup=%.1f recall1=%.4f auroc_exact=%.4f auroc_hnsw=%.4f "
                     "exact_max_ms=%.0f speedup_exact_max=%.1f auroc_exact_max=%.4f\n", train.rows,

@@ -17,12 +17,12 @@ namespace opencv_test { namespace {
     if (!cv::dmad::hnswAvailable())                                                        \
         DMAD_SKIP_TEST("built without hnswlib (Debian: libhnswlib-dev)")
 
-/** Points near a 6-dimensional subspace of R^48, as CNN patch features lie near a low-dimensional
+/** Points near a 6-dimensional subspace of R^D, as CNN patch features lie near a low-dimensional
     manifold (random points in 48 dimensions would make every method's recall collapse). */
-void subspaceData(int N, int Q, uint64 seed, Mat& bank, Mat& queries)
+void subspaceData(int N, int Q, uint64 seed, Mat& bank, Mat& queries, int D = 48)
 {
     RNG rng(seed);
-    Mat basis(6, 48, CV_32F), codes(N + Q, 6, CV_32F), noise(N + Q, 48, CV_32F);
+    Mat basis(6, D, CV_32F), codes(N + Q, 6, CV_32F), noise(N + Q, D, CV_32F);
     rng.fill(basis, RNG::NORMAL, 0, 1);
     rng.fill(codes, RNG::NORMAL, 0, 1);
     rng.fill(noise, RNG::NORMAL, 0, 0.05);
@@ -40,20 +40,16 @@ Ptr<MemoryBank> hnswBank(const Mat& bank, const Mat& ids = Mat())
     return mb;
 }
 
-TEST(DMAD_MemoryBankHnsw, finds_the_exact_neighbours_of_nearly_every_query)
+/** Recall@1 at least 0.95 against the brute-force indices, and whatever is found has its exact
+    distance (that of the row it names), ascending. */
+void expectNearlyEveryNeighbour(const Mat& bank, const Mat& queries, const Mat& refIdx, const Mat& d,
+                                const Mat& idx)
 {
-    DMAD_REQUIRE_HNSWLIB();
-    const int N = 6000, Q = 400, k = 3;
-    Mat bank, queries;
-    subspaceData(N, Q, 21, bank, queries);
-    Mat refD, refIdx, d, idx;
-    bruteForce(bank, Mat(N, 1, CV_32S, Scalar(-1)), queries, Mat(), k, refD, refIdx);
-    hnswBank(bank)->search(queries, k, d, idx);
+    const int Q = queries.rows, k = idx.cols;
     int hits = 0;
     for (int i = 0; i < Q; i++)
     {
         hits += idx.at<int>(i, 0) == refIdx.at<int>(i, 0);
-        // whatever it finds, its distance is exact: that of the row it names
         for (int r = 0; r < k; r++)
         {
             const int j = idx.at<int>(i, r);
@@ -65,6 +61,30 @@ TEST(DMAD_MemoryBankHnsw, finds_the_exact_neighbours_of_nearly_every_query)
         }
     }
     EXPECT_GE(hits, 0.95 * Q) << "recall@1 " << hits / (double)Q;
+}
+
+TEST(DMAD_MemoryBankHnsw, finds_the_exact_neighbours_of_nearly_every_query)
+{
+    DMAD_REQUIRE_HNSWLIB();
+    const int N = 6000, Q = 400, k = 3;
+    // 48 dimensions: whole vectors of every kernel; 37: the float16 distance's scalar tail too.
+    for (int D : {48, 37})
+        for (bool halfBank : {false, true})
+        {
+            SCOPED_TRACE(cv::format("D %d, %s bank", D, halfBank ? "float16" : "float32"));
+            Mat bank, queries;
+            subspaceData(N, Q, 21, bank, queries, D);
+            MemoryBank::Params p;
+            p.searchMethod = MemoryBank::SEARCH_HNSW;
+            p.halfPrecisionStorage = halfBank;
+            Ptr<MemoryBank> mb = MemoryBank::create(p);
+            mb->add(bank);
+            Mat refD, refIdx, d, idx;
+            const Mat stored = mb->getFeatures();  // the values the search sees
+            bruteForce(stored, Mat(N, 1, CV_32S, Scalar(-1)), queries, Mat(), k, refD, refIdx);
+            mb->search(queries, k, d, idx);
+            expectNearlyEveryNeighbour(stored, queries, refIdx, d, idx);
+        }
 }
 
 TEST(DMAD_MemoryBankHnsw, leave_one_image_out_searches_stay_exact)

@@ -34,21 +34,23 @@ bool hnswAvailable()
 
 namespace {
 
-/** hnswlib's L2 space picks its SIMD code at compile time (-mavx...), which a library that runs on
-    every x86-64 cannot use; this one calls the kernels chosen at run time. */
-class DispatchedL2Space : public hnswlib::SpaceInterface<float>
+/** The graph's own copy of the vectors, and its distance: float16 whatever the bank's type (the
+    graph only ranks candidates, whose distances are then recomputed exactly from the bank), with
+    the kernels chosen at run time (hnswlib's L2 space picks its SIMD code at compile time, which a
+    library that runs on every x86-64 cannot use). A visited entry costs 2 D bytes, not 4 D. */
+class HalfL2Space : public hnswlib::SpaceInterface<float>
 {
 public:
-    explicit DispatchedL2Space(int dims) : dims_((size_t)dims) {}
-    size_t get_data_size() override { return dims_ * sizeof(float); }
+    explicit HalfL2Space(int dims) : dims_((size_t)dims) {}
+    size_t get_data_size() override { return dims_ * sizeof(uint16_t); }
     hnswlib::DISTFUNC<float> get_dist_func() override { return &distance; }
     void* get_dist_func_param() override { return &dims_; }
 
 private:
     static float distance(const void* a, const void* b, const void* dims)
     {
-        return kernels::bestKernels().squaredDistance((const float*)a, (const float*)b,
-                                                      (int)*(const size_t*)dims);
+        return kernels::bestKernels().squaredDistanceHalf((const uint16_t*)a, (const uint16_t*)b,
+                                                          (int)*(const size_t*)dims);
     }
     size_t dims_;
 };
@@ -60,20 +62,21 @@ typedef hnswlib::HierarchicalNSW<float> Graph;
 struct HnswIndex::Impl
 {
     Mat bank;  //!< the bank as given (for the exact recomputation)
-    DispatchedL2Space space;
+    HalfL2Space space;
     std::unique_ptr<Graph> graph;
     int M = 0, efConstruction = 0;
 
     explicit Impl(const Mat& b) : bank(b), space(b.cols) {}
 
-    //! Row `i` of the bank as float32.
-    void rowAsFloat(int i, std::vector<float>& out) const
+    //! Rows of the bank, or queries, as the graph stores them (float16 bit patterns).
+    static void toHalf(const Mat& row, std::vector<uint16_t>& out)
     {
-        out.resize(bank.cols);
-        if (bank.depth() == CV_32F)
-            std::copy(bank.ptr<float>(i), bank.ptr<float>(i) + bank.cols, out.begin());
+        out.resize(row.cols);
+        Mat half(1, row.cols, CV_16F, out.data());
+        if (row.depth() == CV_16F)
+            row.copyTo(half);
         else
-            bank.row(i).convertTo(Mat(1, bank.cols, CV_32F, out.data()), CV_32F);
+            row.convertTo(half, CV_16F);
     }
 };
 
@@ -88,14 +91,14 @@ HnswIndex::HnswIndex(const Mat& bank, int M, int efConstruction, int efSearch, u
     // The first entry alone, then the rest in parallel (hnswlib's inserts are thread-safe). The
     // graph depends on the insertion order, so on the thread count: recall, not results, is what
     // is the same for every run.
-    std::vector<float> row;
-    impl_->rowAsFloat(0, row);
+    std::vector<uint16_t> row;
+    Impl::toHalf(bank.row(0), row);
     impl_->graph->addPoint(row.data(), 0);
     parallel_for_(Range(1, bank.rows), [&](const Range& r) {
-        std::vector<float> buffer;
+        std::vector<uint16_t> buffer;
         for (int i = r.start; i < r.end; i++)
         {
-            impl_->rowAsFloat(i, buffer);
+            Impl::toHalf(bank.row(i), buffer);
             impl_->graph->addPoint(buffer.data(), (size_t)i);
         }
     });
@@ -149,7 +152,7 @@ HnswIndex::HnswIndex(const Mat& bank, const FileNode& node, int efSearch, const 
                 return false;
         return true;
     };
-    std::vector<float> row;
+    std::vector<uint16_t> row;
     const int* up = upper.empty() ? nullptr : upper.ptr<int>();
     for (int i = 0; i < N; i++)
     {
@@ -158,7 +161,7 @@ HnswIndex::HnswIndex(const Mat& bank, const FileNode& node, int efSearch, const 
             CV_Error(Error::StsParseError, cv::format("dmad: %s: HNSW entry %d has damaged links", where.c_str(), i));
         char* element = g.data_level0_memory_ + (size_t)i * g.size_data_per_element_;
         std::memcpy(element + g.offsetLevel0_, ground.ptr<int>(i), g.size_links_level0_);
-        impl_->rowAsFloat(labels.at<int>(i), row);
+        Impl::toHalf(bank.row(labels.at<int>(i)), row);
         std::memcpy(element + g.offsetData_, row.data(), g.data_size_);
         const hnswlib::labeltype label = (hnswlib::labeltype)labels.at<int>(i);
         std::memcpy(element + g.label_offset_, &label, sizeof(label));
@@ -196,10 +199,12 @@ void HnswIndex::search(const Mat& queries, int k, Mat& distances, Mat& indices) 
     Mat candidates(Q, kc, CV_32S, Scalar::all(-1));
     const Graph& g = *impl_->graph;
     parallel_for_(Range(0, Q), [&](const Range& r) {
+        std::vector<uint16_t> query;
         for (int i = r.start; i < r.end; i++)
         {
             // hnswlib keeps max(ef, kc) candidates and returns the kc best, farthest first
-            auto found = g.searchKnn(queries.ptr<float>(i), (size_t)kc);
+            Impl::toHalf(queries.row(i), query);
+            auto found = g.searchKnn(query.data(), (size_t)kc);
             int* row = candidates.ptr<int>(i);
             for (int j = (int)found.size() - 1; j >= 0; j--, found.pop())
                 row[j] = (int)found.top().second;

@@ -15,11 +15,11 @@ namespace dmad {
 //! Whether the library was built with hnswlib (Debian: libhnswlib-dev).
 CV_EXPORTS bool hnswAvailable();
 
-/** Approximate k-NN over a bank: hnswlib's HNSW graph (Malkov and Yashunin, 2018) with the
-    distance of the library's run-time dispatched kernels, and the candidates' distances recomputed
-    exactly (double) as the exact search does. Build once; search from any number of threads.
+/** Approximate k-NN over a bank: hnswlib's HNSW graph (Malkov and Yashunin, 2018) over a float16
+    copy of the bank with the library's run-time dispatched kernels, and the candidates' distances
+    recomputed exactly (double) from the bank as the exact search does. Build once; search from any number of threads.
     The graph is saved without the vectors (they are the bank's): the file grows by about
-    (2 M + 1) x 4 bytes per entry, not 4 D. Exported for the tests. */
+    (2 M + 1) x 4 bytes per entry, not 2 D; in memory the graph holds 2 D + (2 M + 1) x 4. Exported for the tests. */
 class CV_EXPORTS HnswIndex
 {
 public:

@@ -6,6 +6,7 @@
 #define OPENCV_DMAD_SIMD_KERNELS_HPP
 
 #include <cstddef>
+#include <stdint.h>
 
 namespace cv {
 namespace dmad {
@@ -50,8 +51,9 @@ struct KernelTable
     //! out[j] = |x_j|^2, summed over d in order with fused multiply-adds (same layout).
     void (*squaredNorms)(const float* points, size_t stride, int count, int dims, float* out);
 
-    //! |a - b|^2 of two contiguous vectors (the HNSW index's distance).
-    float (*squaredDistance)(const float* a, const float* b, int dims);
+    //! |a - b|^2 of two contiguous float16 vectors (uint16 bit patterns), summed in float: the
+    //! HNSW graph's distance.
+    float (*squaredDistanceHalf)(const uint16_t* a, const uint16_t* b, int dims);
 };
 
 /** The fastest table this CPU runs. The environment variable OPENCV_DMAD_KERNELS=baseline|avx2|avx512

@@ -25,7 +25,7 @@ cp "$backbones/nsfwjs_mobilenet_v2.onnx" "$tmp/train-here/bb/"
     --classes=pill >/dev/null || fail "dmad_make_dataset"
 (cd "$tmp/train-here" && "$bindir/dmad_mvtec" --data="$tmp/ds" --out=r --backbone=mobilenet_v2 \
     --model=bb/nsfwjs_mobilenet_v2.onnx --epochs=1 --heatmaps=0 --baseline=false --threads=2 \
-    --calibration=0.1 --save=model.yml.gz >/dev/null 2>"$tmp/train.err") || { cat "$tmp/train.err"; fail "training the tiny model"; }
+    --save=model.yml.gz >/dev/null 2>"$tmp/train.err") || { cat "$tmp/train.err"; fail "training the tiny model"; }
 model=$tmp/train-here/model.yml.gz
 good=$tmp/ds/pill/test/good
 
@@ -132,11 +132,14 @@ grep -q "skipped: dmad: cannot decode image '$tmp/batch/0broken.png'" "$tmp/b.er
 n=$(ls "$tmp/batch" | wc -l)
 [ "$(wc -l <<<"$out")" -eq $((n - 1)) ] || fail "expected $((n - 1)) scored images: $out"
 [ "$(wc -l <"$tmp/b/results.csv")" -eq $((n + 1)) ] || fail "results.csv: $(cat "$tmp/b/results.csv")"
-head -1 "$tmp/b/results.csv" | grep -qx "path,score,normalized_score,verdict,ms" || fail "results.csv header"
-grep -q "0broken.png,,,unreadable," "$tmp/b/results.csv" || fail "the unreadable image is not in results.csv"
+head -1 "$tmp/b/results.csv" | grep -qx "path,class,score,normalized_score,threshold,verdict,ms" \
+    || fail "results.csv header"
+grep -q "0broken.png,,,,,unreadable," "$tmp/b/results.csv" || fail "the unreadable image is not in results.csv"
 ls "$tmp/b/dup_dmad.png" "$tmp/b/dup_2_dmad.png" >/dev/null || fail "same-stem overlays overwrote each other"
-grep -q "anomalous at threshold .* (calibrated, from the model)" "$tmp/b.err" || fail "the calibrated threshold was not used: $(cat "$tmp/b.err")"
-awk -F, 'NR > 1 && $4 != "unreadable" && ($3 == "" || $3 < 0 || $3 > 1) { bad = 1 } END { exit bad }' "$tmp/b/results.csv" \
+grep -q "anomalous at the calibrated threshold of each image's class (from the model)" "$tmp/b.err" \
+    || fail "the calibrated threshold was not used: $(cat "$tmp/b.err")"
+awk -F, 'NR > 1 && $6 != "unreadable" && ($4 == "" || $4 < 0 || $4 > 1 || $5 == "") { bad = 1 } END { exit bad }' \
+    "$tmp/b/results.csv" \
     || fail "normalized scores missing or outside [0, 1]: $(cat "$tmp/b/results.csv")"
 echo "batch: $((n - 1)) of $n scored, the unreadable one reported, overlays unique, calibrated threshold"
 

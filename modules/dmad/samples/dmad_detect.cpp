@@ -1,5 +1,6 @@
 // Runs a saved DMAD model on an image or a folder of images: one line per image on stdout (path,
-// score, verdict), results.csv and an overlay of the anomaly map per image in the output folder.
+// score, verdict), results.csv (with each image's class and its calibrated threshold) and an overlay
+// of the anomaly map per image in the output folder.
 // Unreadable images are reported on stderr and skipped; the exit status is 1 when any image
 // failed, after every other image was scored.
 //
@@ -77,10 +78,10 @@ int main(int argc, char** argv)
         ->check(dmad_samples::nonEmpty());
     CLI::Option* thresholdOption =
         app.add_option("--threshold", threshold,
-                       "anomaly score above which an image is anomalous (default: the threshold calibrated at "
-                       "training and stored in the model; for a model without one, 0 for the DMAD scorer, whose "
-                       "hinge loss separates normal and anomalous scores at 0, and required for the PatchCore "
-                       "scorer)")
+                       "anomaly score above which an image is anomalous, for every image (default: the threshold "
+                       "calibrated at training for the image's class and stored in the model; for a model without "
+                       "one, 0 for the DMAD scorer, whose hinge loss separates normal and anomalous scores at 0, "
+                       "and required for the PatchCore scorer)")
             ->check(dmad_samples::finiteIn(-1e30, 1e30));
     app.add_option("--overlays", overlays, "write an overlay per image (true or false)");
     app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
@@ -105,8 +106,9 @@ int main(int argc, char** argv)
         const std::vector<String> files = dmad_samples::imagesOf(input);
 
         std::ostringstream csv;
-        // normalised: the calibrated threshold at 0.5 (empty for a model without calibration)
-        csv << "path,score,normalized_score,verdict,ms\n";
+        // class: the training class the image resembles (-1: a model of one class); normalised: its
+        // calibrated threshold at 0.5 (empty for a model without calibration); threshold: the one used
+        csv << "path,class,score,normalized_score,threshold,verdict,ms\n";
         dmad_samples::UniqueNames names;
         int anomalous = 0, failed = 0;
         for (const String& f : files)
@@ -119,31 +121,34 @@ int main(int argc, char** argv)
             catch (const cv::Exception& e)
             {
                 std::cerr << "dmad_detect: skipped: " << e.err << std::endl;
-                csv << csvField(f) << ",,,unreadable,\n";
+                csv << csvField(f) << ",,,,,unreadable,\n";
                 failed++;
                 continue;
             }
             TickMeter timer;
             timer.start();
-            float score;
             Mat map;
-            model->predict(image, score, map);
+            const dmad::DMAD::Inspection r = model->inspect(image, map);
             timer.stop();
-            const bool isAnomalous = score > threshold;
+            const double imageThreshold = !*thresholdOption && calibrated ? r.threshold : threshold;
+            const bool isAnomalous = r.score > imageThreshold;
             anomalous += isAnomalous;
             const char* verdict = isAnomalous ? "anomalous" : "normal";
-            std::cout << f << " " << cv::format("%.4f", score) << " " << verdict << std::endl;
-            csv << csvField(f) << "," << cv::format("%.6g", score) << ","
-                << (calibrated ? cv::format("%.4f", model->normalizeScore(score)) : String()) << "," << verdict << ","
-                << cv::format("%.1f", timer.getTimeMilli()) << "\n";
+            std::cout << f << " " << cv::format("%.4f", r.score) << " " << verdict << std::endl;
+            csv << csvField(f) << "," << r.classId << "," << cv::format("%.6g", r.score) << ","
+                << (calibrated ? cv::format("%.4f", r.normalizedScore) : String()) << ","
+                << cv::format("%.6g", imageThreshold) << "," << verdict << "," << cv::format("%.1f", timer.getTimeMilli())
+                << "\n";
             if (overlays)
                 dmad_samples::writeImageFile(out + "/" + names.take(stem(f), "_dmad.png"),
-                                             overlayOf(image, map, score, threshold, isAnomalous));
+                                             overlayOf(image, map, r.score, imageThreshold, isAnomalous));
         }
         dmad_samples::writeFileAtomically(out + "/results.csv", csv.str());
         std::cerr << "dmad_detect: " << files.size() - failed << " of " << files.size() << " images scored, "
-                  << anomalous << " anomalous at threshold " << threshold
-                  << (*thresholdOption ? " (--threshold)" : calibrated ? " (calibrated, from the model)" : " (default)");
+                  << anomalous << " anomalous at "
+                  << (*thresholdOption ? cv::format("threshold %g (--threshold)", threshold)
+                      : calibrated     ? String("the calibrated threshold of each image's class (from the model)")
+                                       : cv::format("threshold %g (default)", threshold));
         if (failed > 0)
             std::cerr << ", " << failed << " unreadable";
         std::cerr << "; results in " << out << "/results.csv" << (overlays ? ", overlays in " + out : String())

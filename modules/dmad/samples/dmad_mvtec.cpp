@@ -210,17 +210,20 @@ struct Evaluation
     dmad::ClassMetrics mean;
     std::vector<const dmad::DatasetSample*> samples;  //!< every test image, in order
     std::vector<float> scores;
-    double threshold = NAN;                 //!< the model's calibrated threshold (NaN: none)
-    std::vector<double> f1AtThreshold;      //!< per class, as classes: image F1 at that threshold
+    bool calibrated = false;           //!< whether the model has calibrated thresholds
+    // per class, as classes:
+    std::vector<double> threshold;     //!< the calibrated threshold of the class
+    std::vector<double> f1AtThreshold; //!< image F1 of inspect()'s verdicts (each image's identified class)
+    std::vector<double> identified;    //!< fraction of the test images inspect() gave the class (NaN: one class)
 };
 
-//! Image F1 (anomalous as positive) when "score > threshold" is the verdict.
-double f1At(const std::vector<float>& scores, const std::vector<int>& labels, double threshold)
+//! Image F1 (anomalous as positive) of the verdicts.
+double f1Of(const std::vector<bool>& verdicts, const std::vector<int>& labels)
 {
     double tp = 0, fp = 0, fn = 0;
-    for (size_t i = 0; i < scores.size(); i++)
+    for (size_t i = 0; i < verdicts.size(); i++)
     {
-        const bool flagged = scores[i] > threshold;
+        const bool flagged = verdicts[i];
         tp += flagged && labels[i];
         fp += flagged && !labels[i];
         fn += !flagged && labels[i];
@@ -236,23 +239,26 @@ double meanOf(const std::vector<double>& v)
     return v.empty() ? NAN : sum / (double)v.size();
 }
 
-/** "calibration": the stored threshold and, per class, the test-set image F1 at it against the
-    best F1 any threshold reaches on the test set (image_f1). */
+/** "calibration": per class, the stored threshold, the test-set image F1 of the model's own
+    verdicts (inspect(): the threshold of the class it identifies) against the best F1 any single
+    threshold reaches on the class's test set (image_f1), and how often it identified the class. */
 String calibrationJson(const Evaluation& ev, const String& indent)
 {
-    if (!std::isfinite(ev.threshold))
+    if (!ev.calibrated)
         return "null";
-    String j = "{\n" + indent + "  \"threshold\": " + jsonNumber(ev.threshold) + ",\n" + indent + "  \"classes\": {\n";
+    String j = "{\n" + indent + "  \"classes\": {\n";
     std::vector<double> best;
     for (size_t i = 0; i < ev.classes.size(); i++)
     {
         best.push_back(ev.classes[i].imageF1);
-        j += indent + "    " + jsonString(ev.classes[i].name) + ": {\"f1_at_threshold\": " +
-             jsonNumber(ev.f1AtThreshold[i]) + ", \"best_f1\": " + jsonNumber(ev.classes[i].imageF1) + "}" +
+        j += indent + "    " + jsonString(ev.classes[i].name) + ": {\"threshold\": " + jsonNumber(ev.threshold[i]) +
+             ", \"f1_at_threshold\": " + jsonNumber(ev.f1AtThreshold[i]) + ", \"best_f1\": " +
+             jsonNumber(ev.classes[i].imageF1) + ", \"class_identified\": " + jsonNumber(ev.identified[i]) + "}" +
              (i + 1 < ev.classes.size() ? ",\n" : "\n");
     }
     return j + indent + "  },\n" + indent + "  \"mean_f1_at_threshold\": " + jsonNumber(meanOf(ev.f1AtThreshold)) +
-           ",\n" + indent + "  \"mean_best_f1\": " + jsonNumber(meanOf(best)) + "\n" + indent + "}";
+           ",\n" + indent + "  \"mean_best_f1\": " + jsonNumber(meanOf(best)) + ",\n" + indent +
+           "  \"mean_class_identified\": " + jsonNumber(meanOf(ev.identified)) + "\n" + indent + "}";
 }
 
 //! The test samples of a class, kept alive for the whole run (Evaluation points into them).
@@ -276,14 +282,17 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
         const bool masks = split.hasMasks(cls);
         std::vector<float> scores;
         std::vector<int> labels;
+        std::vector<bool> verdicts;
         std::vector<Mat> maps, gts, fullMaps;
-        int done = 0;
+        int done = 0, identified = 0;
         for (const dmad::DatasetSample& s : test)
         {
             const Mat image = dmad::readImage(s.imagePath);
-            float score;
             Mat map;
-            model.predict(image, score, map);
+            const dmad::DMAD::Inspection r = model.inspect(image, map);
+            const float score = r.score;
+            verdicts.push_back(r.anomalous);
+            identified += r.classId == split.classIndex(cls);
             scores.push_back(score);
             labels.push_back(s.anomalous ? 1 : 0);
             ev.samples.push_back(&s);
@@ -321,8 +330,10 @@ Evaluation evaluate(const dmad::DMAD& model, const dmad::DatasetSplit& split, co
                                      : dmad::computeClassMetrics(cls, scores, labels);
         m.nTrain = nTrain.count(cls) ? nTrain.at(cls) : 0;
         ev.classes.push_back(m);
-        ev.threshold = model.getDecisionThreshold();
-        ev.f1AtThreshold.push_back(std::isfinite(ev.threshold) ? f1At(scores, labels, ev.threshold) : NAN);
+        ev.calibrated = std::isfinite(model.getDecisionThreshold());
+        ev.threshold.push_back(model.getDecisionThreshold(split.classIndex(cls)));
+        ev.f1AtThreshold.push_back(ev.calibrated ? f1Of(verdicts, labels) : NAN);
+        ev.identified.push_back(split.classes.size() > 1 ? identified / (double)test.size() : NAN);
 
         if (!heatmapDir.empty() && heatmapsPerType != 0)
         {
@@ -373,7 +384,7 @@ int main(int argc, char** argv)
     std::string data, out, classesArg, backbone = "mobilenet_v2", model, scorerName = "dmad", savePath, loadPath;
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
-    int recipe = -1, pseudo = -1, distances = -1;
+    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
     bool baseline = true;
     CLI::App& app = options.app();
@@ -432,9 +443,13 @@ int main(int argc, char** argv)
                    "override whether the representation includes the bank distances: 0 or 1 (-1: keep)")
         ->check(CLI::Range(-1, 1));
     app.add_option("--calibration", calibration,
-                   "override the fraction of each class's normal images held out to calibrate the threshold "
-                   "(0: none; -1: keep)")
+                   "override the fraction of each class's normal images held out of training to calibrate the "
+                   "thresholds on (0: none, calibrate leave-one-image-out; -1: keep)")
         ->check(finiteInOrKeep(-1, 0, 0.5));
+    app.add_option("--calibration_images", calibrationImages,
+                   "override the normal images per class scored leave-one-image-out to calibrate the thresholds "
+                   "(0: no calibration; -1: keep)")
+        ->check(CLI::Range(-1, 1000000));
     app.add_option("--heatmaps", heatmaps, "heatmaps written per class and test type (-1: all, 0: none)")
         ->check(CLI::Range(-1, 1000000));
     app.add_option("--threads", threads, "OpenCV threads (-1: OpenCV's default)")->check(dmad_samples::threadCount());
@@ -491,6 +506,8 @@ int main(int argc, char** argv)
             params.banks.unsupervisedSources = recipe;
         if (calibration >= 0)
             params.calibrationFraction = calibration;
+        if (calibrationImages >= 0)
+            params.calibrationImages = calibrationImages;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -591,6 +608,7 @@ int main(int argc, char** argv)
              << "    \"unsupervised_sources\": " << params.banks.unsupervisedSources << ",\n"
              << "    \"abnormal_bank_ratio\": " << params.banks.abnormalBankRatio << ",\n"
              << "    \"calibration_fraction\": " << params.calibrationFraction << ",\n"
+             << "    \"calibration_images\": " << params.calibrationImages << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"
@@ -664,15 +682,16 @@ int main(int argc, char** argv)
             md += "\nPatchCore-style baseline (distance to the nearest normal patch), same features and bank:\n\n" +
                   markdownTable(peerRows);
         }
-        if (std::isfinite(result.threshold))
+        if (result.calibrated)
         {
             std::vector<double> best;
             for (const dmad::ClassMetrics& c : result.classes)
                 best.push_back(c.imageF1);
-            md += cv::format("\nDecision threshold calibrated at training on held-out images: %.4g; image F1 at it "
-                             "%s (mean over classes), the best threshold on the test set reaches %s.\n",
-                             result.threshold, percent(meanOf(result.f1AtThreshold)).c_str(),
-                             percent(meanOf(best)).c_str());
+            md += cv::format("\nDecision thresholds calibrated at training, one per class: image F1 of the model's "
+                             "verdicts %s (mean over classes), the best single threshold per class on the test set "
+                             "reaches %s; the class was identified for %s of the test images.\n",
+                             percent(meanOf(result.f1AtThreshold)).c_str(), percent(meanOf(best)).c_str(),
+                             percent(meanOf(result.identified)).c_str());
         }
         md += loadPath.empty() ? cv::format("\nTraining %.1f s", trainTimer.getTimeSec())
                                : "\nModel loaded from " + loadPath;

@@ -7,7 +7,7 @@
 
 #include "precomp.hpp"
 #include "scoring/anomaly_map.hpp"
-#include "scoring/score_calibration.hpp"
+#include "scoring/decision_calibration.hpp"
 #include "io/progress.hpp"
 #include "io/model_persistence.hpp"
 #include "nn/network_access.hpp"
@@ -132,13 +132,20 @@ public:
     {
         requireTrained();
         Mat features, scores;
+        const Size grid = extractFeatures(image, features);
+        scorePatches(features, features.rows, scores);
+        scores.reshape(1, grid.height).copyTo(patchScores);
+    }
+
+    //! The image's patch features, scaled as the banks' (timed); returns the grid.
+    Size extractFeatures(InputArray image, Mat& features) const
+    {
         Size grid;
         const int64 start = getTickCount();
         extractor_->extract(image, features, grid);
         features *= featureScale_;
         addTiming(1, elapsedMs(start), 0, 0, 0);
-        scorePatches(features, features.rows, scores);
-        scores.reshape(1, grid.height).copyTo(patchScores);
+        return grid;
     }
 
     Params getParams() const CV_OVERRIDE { return params_; }
@@ -166,19 +173,51 @@ public:
         params_.scorer = scorer;
     }
 
-    double getDecisionThreshold() const CV_OVERRIDE
+    double getDecisionThreshold(int classId) const CV_OVERRIDE
     {
-        const ScoreCalibration& c = calibration(params_.scorer);
+        const ScoreCalibration& c = calibration(classId);
         return c.valid() ? c.threshold() : std::numeric_limits<double>::quiet_NaN();
     }
 
-    float normalizeScore(float score) const CV_OVERRIDE
+    float normalizeScore(float score, int classId) const CV_OVERRIDE
     {
-        const ScoreCalibration& c = calibration(params_.scorer);
+        const ScoreCalibration& c = calibration(classId);
         if (!c.valid())
-            CV_Error(Error::StsError, "dmad: the model has no calibrated threshold (trained with nothing held out, "
+            CV_Error(Error::StsError, "dmad: the model has no calibrated threshold (trained with calibrationImages 0, "
                                       "or saved before calibration): give a threshold");
         return (float)c.normalize(score);
+    }
+
+    Inspection inspect(InputArray image, OutputArray anomalyMap) const CV_OVERRIDE
+    {
+        CV_TRACE_FUNCTION();
+        requireTrained();
+        const Mat img = image.getMat();
+        Mat features, patchScores;
+        const Size grid = extractFeatures(img, features);
+        scorePatches(features, features.rows, patchScores);
+        Inspection result;
+        double maxScore;
+        minMaxLoc(patchScores, nullptr, &maxScore);
+        result.score = (float)maxScore;
+        result.classId = calibration_.classes().identify(features);
+        const ScoreCalibration& c = calibration(result.classId);
+        if (c.valid())
+        {
+            result.threshold = c.threshold();
+            result.normalizedScore = (float)c.normalize(result.score);
+            result.anomalous = result.score > result.threshold;
+        }
+        if (anomalyMap.needed())
+        {
+            const int64 mapStart = getTickCount();
+            Mat map;
+            anomalyMapFromPatchScores(patchScores.reshape(1, grid.height), params_.backbone.inputSize, img.size(),
+                                      params_.mapSigma, map);
+            map.copyTo(anomalyMap);
+            addTiming(0, 0, 0, 0, elapsedMs(mapStart));
+        }
+        return result;
     }
 
     Ptr<FeatureExtractor> getFeatureExtractor() const CV_OVERRIDE { return extractor_; }
@@ -243,17 +282,10 @@ private:
            << "params" << "{";
         params_.write(fs);
         fs << "}";
-        if (patchcoreCalibration_.valid())
+        if (calibration_.valid(DecisionCalibration::PATCHCORE))
         {
-            fs << "calibration" << "{" << "patchcore" << "{";
-            patchcoreCalibration_.write(fs);
-            fs << "}";
-            if (dmadCalibration_.valid())
-            {
-                fs << "dmad" << "{";
-                dmadCalibration_.write(fs);
-                fs << "}";
-            }
+            fs << "calibration" << "{";
+            calibration_.write(fs);
             fs << "}";
         }
     }
@@ -266,11 +298,11 @@ private:
         Ptr<DualMemoryBank> banks;
         Ptr<KnowledgeEnhancement> enhancement;
         Ptr<ScoringHead> head;
-        ScoreCalibration patchcore, dmad;
+        DecisionCalibration calibration;
     };
     Snapshot snapshot() const
     {
-        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, patchcoreCalibration_, dmadCalibration_ };
+        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, calibration_ };
     }
     void restore(const Snapshot& s)
     {
@@ -280,73 +312,83 @@ private:
         banks_ = s.banks;
         enhancement_ = s.enhancement;
         head_ = s.head;
-        patchcoreCalibration_ = s.patchcore;
-        dmadCalibration_ = s.dmad;
+        calibration_ = s.calibration;
     }
 
-    const ScoreCalibration& calibration(int scorer) const
+    //! The current scorer's calibration of a class (-1: the pooled one).
+    const ScoreCalibration& calibration(int classId) const
     {
-        return scorer == SCORER_DMAD ? dmadCalibration_ : patchcoreCalibration_;
+        return calibration_.forClass(params_.scorer == SCORER_DMAD ? DecisionCalibration::DMAD
+                                                                   : DecisionCalibration::PATCHCORE, classId);
     }
 
-    /** Step 7: each scorer's decision threshold from the held-out normal images and the annotated
-        anomalies (scored by the trained model, the model's own members set). Then the held-out
-        images join the normal bank (a coreset of their patches at the bank's ratio): holding a
-        tenth of the images out of the bank for good cost up to 5 image AUROC points on
-        magnetic_tile. New images then score slightly lower than the held-out ones did, so the
-        threshold errs on the side of fewer false alarms.
-        @param heldOutClassIds class id per held-out image (empty: none)
-        @param firstImageId the bank image id of the first held-out image */
-    void calibrate(const ImageSource& heldOut, const ImageSource& anomalous, const std::vector<int>& heldOutClassIds,
-                   int firstImageId)
+    //! Images a calibration scores, with the bank image id their patches carry (-1: none) and their class.
+    struct CalibrationImages
     {
-        Mat heldOutFeatures, heldOutImageIds, heldOutClasses;
-        std::vector<float> normalScores[2], anomalyScores[2];
-        const int scorers[2] = { SCORER_PATCHCORE, SCORER_DMAD };
+        ImageSource images;
+        std::vector<int> bankIds, classIds;
+    };
+
+    /** Step 7: each scorer's decision threshold and normalisation, per class, from images scored by
+        the trained model (its members set) with their own patches left out of both banks: normal
+        training images (leave-one-image-out) or held-out ones, and the annotated anomalies. The
+        head did fit on the anomalies' masked patches, so their scores stay optimistic.
+        @param heldOutFeatures where given, receives the normal images' patch features */
+    void calibrate(const CalibrationImages& normalImages, const CalibrationImages& anomalous,
+                   const ClassCentroids& classes, const String& method, Mat* heldOutFeatures = nullptr)
+    {
+        std::vector<DecisionCalibration::Sample> samples;
+        const int scorers[DecisionCalibration::SCORERS] = { SCORER_PATCHCORE, SCORER_DMAD };
         const int used = head_ ? 2 : 1;
-        ProgressReporter progress("calibrate", heldOut.size() + anomalous.size());
+        ProgressReporter progress("calibrate", normalImages.images.size() + anomalous.images.size());
         for (int set = 0; set < 2; set++)
         {
-            const ImageSource& images = set == 0 ? heldOut : anomalous;
-            for (int i = 0; i < images.size(); i++)
+            const CalibrationImages& c = set == 0 ? normalImages : anomalous;
+            for (int i = 0; i < c.images.size(); i++)
             {
                 Mat features, scores;
                 Size grid;
-                extractor_->extract(images.get(i), features, grid);
+                extractor_->extract(c.images.get(i), features, grid);
                 features *= featureScale_;
-                if (set == 0)
-                {
-                    heldOutFeatures.push_back(features);
-                    heldOutImageIds.push_back(Mat(features.rows, 1, CV_32S, Scalar(firstImageId + i)));
-                    heldOutClasses.push_back(
-                        Mat(features.rows, 1, CV_32S, Scalar(heldOutClassIds.empty() ? -1 : heldOutClassIds[i])));
-                }
+                if (set == 0 && heldOutFeatures)
+                    heldOutFeatures->push_back(features);
+                DecisionCalibration::Sample sample = { c.classIds.empty() ? -1 : c.classIds[i], set == 1, { 0.f, 0.f } };
                 for (int k = 0; k < used; k++)
                 {
-                    scorePatches(features, features.rows, scorers[k], scores);
+                    scorePatches(features, features.rows, scorers[k], scores, c.bankIds[i]);
                     double maxScore;
                     minMaxLoc(scores, nullptr, &maxScore);
-                    (set == 0 ? normalScores : anomalyScores)[k].push_back((float)maxScore);
+                    sample.score[k] = (float)maxScore;
                 }
+                samples.push_back(sample);
                 progress.advance();
             }
         }
         progress.finish();
-        patchcoreCalibration_ = ScoreCalibration(normalScores[0], anomalyScores[0]);
-        dmadCalibration_ = head_ ? ScoreCalibration(normalScores[1], anomalyScores[1]) : ScoreCalibration();
+        calibration_ = DecisionCalibration(samples, !head_.empty(), classes, method);
+        resetTimings();  // calibration is part of training, not of the scoring timed
+    }
 
+    /** After a held-out calibration the held-out images join the normal bank (a coreset of their
+        patches at the bank's ratio): holding a tenth of the images out of the bank for good cost up
+        to 5 image AUROC points on magnetic_tile. New images then score slightly lower than the
+        held-out ones did, so the threshold errs on the side of fewer false alarms.
+        @param firstImageId the bank image id of the first held-out image */
+    void addHeldOutToBank(const Mat& heldOutFeatures, const std::vector<int>& heldOutClassIds, int firstImageId)
+    {
+        const int cells = grid_.area();
         const int count = std::max(1, (int)std::lround(params_.banks.normalCoresetRatio * heldOutFeatures.rows));
         const std::vector<int> keep = selectCoreset(heldOutFeatures, count, params_.banks.coreset);
         Mat rows((int)keep.size(), heldOutFeatures.cols, CV_32F), ids((int)keep.size(), 1, CV_32S),
             classes((int)keep.size(), 1, CV_32S);
         for (size_t j = 0; j < keep.size(); j++)
         {
+            const int image = keep[j] / cells;
             heldOutFeatures.row(keep[j]).copyTo(rows.row((int)j));
-            ids.at<int>((int)j) = heldOutImageIds.at<int>(keep[j]);
-            classes.at<int>((int)j) = heldOutClasses.at<int>(keep[j]);
+            ids.at<int>((int)j) = firstImageId + image;
+            classes.at<int>((int)j) = heldOutClassIds.empty() ? -1 : heldOutClassIds[image];
         }
         banks_->getNormalBank()->add(rows, ids, classes);
-        resetTimings();  // calibration is part of training, not of the scoring timed
     }
 
     void writeParts(FileStorage& fs) const
@@ -413,14 +455,11 @@ private:
         }
         else if (p.scorer == SCORER_DMAD)
             CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
-        ScoreCalibration patchcoreCalibration, dmadCalibration;
-        patchcoreCalibration.read(node["calibration"]["patchcore"], where + " calibration");
-        if (hasHead)
-            dmadCalibration.read(node["calibration"]["dmad"], where + " calibration");
+        DecisionCalibration calibration;
+        calibration.read(node["calibration"], hasHead, D, where + " calibration");
         params_ = p;
         params_.backbone = ep;
-        patchcoreCalibration_ = patchcoreCalibration;
-        dmadCalibration_ = dmadCalibration;
+        calibration_ = calibration;
         grid_ = grid;
         featureScale_ = featureScale;
         extractor_ = extractor;
@@ -451,23 +490,29 @@ private:
         scorePatches(features, cells, params_.scorer, scores);
     }
 
-    void scorePatches(const Mat& features, int cells, int scorer, Mat& scores) const
+    /** @param excludeId a bank image id whose entries are left out of both banks (calibration's
+        leave-one-image-out), or -1 */
+    void scorePatches(const Mat& features, int cells, int scorer, Mat& scores, int excludeId = -1) const
     {
         const Ptr<MemoryBank> normal = banks_->getNormalBank();
+        const Mat exclude = excludeId < 0 ? Mat() : Mat(features.rows, 1, CV_32S, Scalar(excludeId));
         const int64 start = getTickCount();
         if (scorer == SCORER_PATCHCORE)
         {
             // the image score (the largest patch score) stays exact with an approximate search
-            Mat d;
-            normal->searchNearest(features, cells, d);
+            Mat d, idx;
+            if (exclude.empty())
+                normal->searchNearest(features, cells, d);
+            else
+                normal->search(features, 1, d, idx, exclude);
             cv::sqrt(d, scores);
             addTiming(0, 0, elapsedMs(start), 0, 0);
             return;
         }
         CV_Assert(head_ && enhancement_);
         Mat normalNeighbours, abnormalNeighbours, representation;
-        neighbourFeatures(*normal, features, Mat(), normalNeighbours);
-        neighbourFeatures(*banks_->getAbnormalBank(), features, Mat(), abnormalNeighbours);
+        neighbourFeatures(*normal, features, exclude, normalNeighbours);
+        neighbourFeatures(*banks_->getAbnormalBank(), features, exclude, abnormalNeighbours);
         const int64 scoreStart = getTickCount();
         enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
         head_->compute(representation, scores);
@@ -499,7 +544,7 @@ private:
     void trainFrom(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                    const std::vector<int>& classIds);
     void trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
-                 const std::vector<int>& classIds);
+                 const std::vector<int>& classIds, ClassCentroids& classes);
 
     Params params_;
     Size grid_;
@@ -509,7 +554,7 @@ private:
     Ptr<DualMemoryBank> banks_;
     Ptr<KnowledgeEnhancement> enhancement_;
     Ptr<ScoringHead> head_;
-    ScoreCalibration patchcoreCalibration_, dmadCalibration_;
+    DecisionCalibration calibration_;
     mutable std::mutex timingMutex_;
     mutable Timings timings_;
 };
@@ -530,47 +575,66 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         CV_Error(Error::StsBadSize, cv::format("dmad: %d class ids for %d images", (int)classIds.size(),
                                                nNormal + nAnomalous));
     const int64 startTicks = getTickCount();
-    // 0. the normal images held out for the decision threshold: training never sees them
-    std::vector<int> fitted, heldOut;
-    splitCalibrationImages(nNormal, classIds, params_.calibrationFraction,
-                           (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 29, fitted, heldOut);
-    if (!heldOut.empty())
-    {
-        std::vector<int> fittedIds;
+    const uint64 seed = (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL;
+    auto classesOf = [&](const std::vector<int>& images) {
+        std::vector<int> ids;
         if (!classIds.empty())
+            for (int i : images)
+                ids.push_back(classIds[i]);
+        return ids;
+    };
+    std::vector<int> anomalyIndices(nAnomalous);
+    for (int j = 0; j < nAnomalous; j++)
+        anomalyIndices[j] = nNormal + j;
+    // 0. the normal images held out for the decision threshold, if any: training never sees them
+    std::vector<int> fitted, heldOut;
+    splitCalibrationImages(nNormal, classIds, params_.calibrationFraction, seed + 29, fitted, heldOut);
+    // an image that calibration cannot read fails the training and leaves the model as it was
+    const Snapshot before = snapshot();
+    try
+    {
+        ClassCentroids classes;
+        // the anomalies' bank image ids follow the fitted normal images' (addAnnotatedPatches)
+        CalibrationImages anomalies{ anomalous, std::vector<int>(), classesOf(anomalyIndices) };
+        for (int j = 0; j < nAnomalous; j++)
+            anomalies.bankIds.push_back((int)fitted.size() + j);
+        if (!heldOut.empty())
         {
-            for (int i : fitted)
-                fittedIds.push_back(classIds[i]);
-            fittedIds.insert(fittedIds.end(), classIds.begin() + nNormal, classIds.end());
+            std::vector<int> fittedIds = classesOf(fitted);
+            const std::vector<int> anomalyClassIds = classesOf(anomalyIndices);
+            fittedIds.insert(fittedIds.end(), anomalyClassIds.begin(), anomalyClassIds.end());
+            trainOn(normal.subset(fitted), anomalous, masks, fittedIds, classes);
+            const CalibrationImages held{ normal.subset(heldOut), std::vector<int>(heldOut.size(), -1),
+                                          classesOf(heldOut) };
+            Mat heldOutFeatures;
+            calibrate(held, anomalies, classes, "held_out", &heldOutFeatures);
+            addHeldOutToBank(heldOutFeatures, held.classIds, (int)fitted.size() + nAnomalous);
         }
-        // a held-out image that cannot be read fails the training and leaves the model as it was
-        const Snapshot before = snapshot();
-        try
+        else
         {
-            trainOn(normal.subset(fitted), anomalous, masks, fittedIds);
-            std::vector<int> heldOutIds;
-            if (!classIds.empty())
-                for (int i : heldOut)
-                    heldOutIds.push_back(classIds[i]);
-            calibrate(normal.subset(heldOut), anomalous, heldOutIds, (int)fitted.size() + nAnomalous);
-        }
-        catch (...)
-        {
-            restore(before);
-            throw;
+            trainOn(normal, anomalous, masks, classIds, classes);
+            calibration_ = DecisionCalibration();
+            if (params_.calibrationImages > 0)
+            {
+                // bank image id = index among the normal images (addNormalPatches)
+                const std::vector<int> picked = sampleCalibrationImages(nNormal, classIds, params_.calibrationImages,
+                                                                        seed + 31);
+                calibrate(CalibrationImages{ normal.subset(picked), picked, classesOf(picked) }, anomalies, classes,
+                          "leave_one_image_out");
+            }
         }
     }
-    else
+    catch (...)
     {
-        trainOn(normal, anomalous, masks, classIds);
-        patchcoreCalibration_ = dmadCalibration_ = ScoreCalibration();
+        restore(before);
+        throw;
     }
     CV_LOG_INFO(NULL, "dmad: trained in " << (getTickCount() - startTicks) / getTickFrequency() << " s");
 }
 
 // Steps 1-6 on the images training fits on.
 void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
-                       const std::vector<int>& classIds)
+                       const std::vector<int>& classIds, ClassCentroids& classes)
 {
     const int nNormal = normal.size(), nAnomalous = anomalous.size();
     RNG rng((uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 11);
@@ -594,6 +658,8 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             addSyntheticDefects(*extractor, featureScale, normal, params_.syntheticImages, textures, classIds, rng,
                                 sources);
     }
+
+    classes = ClassCentroids(sources.normal, sources.normalClassIds);
 
     // 4. both banks
     Ptr<DualMemoryBank> banks = DualMemoryBank::create(params_.banks);

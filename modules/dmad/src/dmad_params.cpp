@@ -8,6 +8,8 @@
 #include "dmad_params.hpp"
 #include "io/persistence.hpp"
 
+#include <limits>
+
 namespace cv {
 namespace dmad {
 
@@ -30,7 +32,7 @@ DMAD::TrainingParams::TrainingParams()
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1), hiddenDims(256),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
-      calibrationFraction(0), seed(0)
+      calibrationImages(64), calibrationFraction(0), seed(0)
 {
 }
 
@@ -74,7 +76,8 @@ void DMAD::Params::write(FileStorage& fs) const
        << "pseudo_anomalies" << t.pseudoAnomalies << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
-       << "calibration_fraction" << calibrationFraction << "seed" << seed;
+       << "calibration_fraction" << calibrationFraction << "calibration_images" << calibrationImages
+       << "seed" << seed;
     fs << "backbone" << "{";
     backbone.write(fs);
     fs << "}" << "banks" << "{";
@@ -113,12 +116,19 @@ void DMAD::Params::read(const FileNode& node)
     mapSigma = readReal(node, "map_sigma", where);
     // models saved before calibration held nothing out
     calibrationFraction = node["calibration_fraction"].empty() ? 0.0 : readReal(node, "calibration_fraction", where);
+    calibrationImages = node["calibration_images"].empty() ? 0 : readInt(node, "calibration_images", where);
     seed = readInt(node, "seed", where);
     backbone.read(node["backbone"]);
     banks.read(node["banks"]);
 }
 
 DMAD::Timings::Timings() : images(0), extractMs(0), searchMs(0), scoreMs(0), mapMs(0) {}
+
+DMAD::Inspection::Inspection()
+    : score(0), classId(-1), threshold(std::numeric_limits<double>::quiet_NaN()),
+      normalizedScore(std::numeric_limits<float>::quiet_NaN()), anomalous(false)
+{
+}
 
 void validateParams(const DMAD::Params& p)
 {
@@ -139,6 +149,8 @@ void validateParams(const DMAD::Params& p)
     if (!(p.calibrationFraction >= 0 && p.calibrationFraction <= 0.5))
         CV_Error(Error::StsBadArg, cv::format("dmad: calibrationFraction %g must be in [0, 0.5]",
                                               p.calibrationFraction));
+    if (p.calibrationImages < 0)
+        CV_Error(Error::StsBadArg, cv::format("dmad: calibrationImages %d must be >= 0", p.calibrationImages));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(t.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
 }

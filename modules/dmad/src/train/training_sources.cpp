@@ -176,29 +176,56 @@ std::vector<Mat> trainingTextures(const DMAD::Params& params, RNG& rng)
     return textures;
 }
 
-void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
-                            std::vector<int>& fitted, std::vector<int>& heldOut)
+namespace {
+
+//! Marks `countOf(class size)` images of each class, drawn with `seed`.
+template <typename CountOf>
+std::vector<char> drawPerClass(int normalCount, const std::vector<int>& classIds, uint64 seed, CountOf countOf)
 {
     std::map<int, std::vector<int>> byClass;
     for (int i = 0; i < normalCount; i++)
         byClass[classIds.empty() ? -1 : classIds[i]].push_back(i);
     RNG rng(seed);
-    std::vector<char> held((size_t)normalCount, 0);
+    std::vector<char> drawn((size_t)normalCount, 0);
     for (auto& entry : byClass)
     {
         std::vector<int>& images = entry.second;
-        const int count = (int)std::floor(fraction * (double)images.size() + 1e-9);
+        const int count = countOf((int)images.size());
         for (int j = 0; j < count; j++)  // a partial Fisher-Yates shuffle: the first `count` are drawn
         {
             const int pick = j + (int)rng.uniform(0, (int)images.size() - j);
             std::swap(images[j], images[pick]);
-            held[(size_t)images[j]] = 1;
+            drawn[(size_t)images[j]] = 1;
         }
     }
+    return drawn;
+}
+
+} // namespace
+
+void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
+                            std::vector<int>& fitted, std::vector<int>& heldOut)
+{
+    const std::vector<char> held = drawPerClass(normalCount, classIds, seed, [fraction](int n) {
+        return (int)std::floor(fraction * (double)n + 1e-9);
+    });
     fitted.clear();
     heldOut.clear();
     for (int i = 0; i < normalCount; i++)
         (held[(size_t)i] ? heldOut : fitted).push_back(i);
+}
+
+std::vector<int> sampleCalibrationImages(int normalCount, const std::vector<int>& classIds, int perClass,
+                                         uint64 seed)
+{
+    const std::vector<char> drawn = drawPerClass(normalCount, classIds, seed, [perClass](int n) {
+        return std::min(n, perClass);
+    });
+    std::vector<int> picked;
+    for (int i = 0; i < normalCount; i++)
+        if (drawn[(size_t)i])
+            picked.push_back(i);
+    return picked;
 }
 
 }} // namespace cv::dmad

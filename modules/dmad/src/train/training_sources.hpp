@@ -22,6 +22,12 @@ namespace dmad {
 CV_EXPORTS void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
                             std::vector<int>& fitted, std::vector<int>& heldOut);
 
+/** The normal images scored leave-one-image-out to calibrate the threshold when none is held out:
+    min(perClass, class size) of each class (classIds empty: one class), drawn with `seed`, in
+    their order. */
+CV_EXPORTS std::vector<int> sampleCalibrationImages(int normalCount, const std::vector<int>& classIds, int perClass,
+                                                    uint64 seed);
+
 //! Extracts the features of every image of a source, a few batches at a time, with progress.
 Mat extractAll(const FeatureExtractor& extractor, const ImageSource& images, const String& task);
 

@@ -94,12 +94,16 @@ public:
         CV_PROP_RW bool distanceFeatures; //!< KnowledgeEnhancement::Params::distances
         CV_PROP_RW bool normalizeFeatures;//!< scale features to unit RMS spread (see getFeatureScale())
         CV_PROP_RW double mapSigma;       //!< Gaussian sigma of the anomaly map, in pixels at 256 px input, 0..64
+        /** Normal training images per class scored leave-one-image-out (their own patches left
+            out of both banks) to calibrate the decision thresholds (getDecisionThreshold()) when
+            calibrationFraction is 0; 0: no calibration. Training fits on every image, so the
+            scores do not change; scoring them costs about as much as testing as many images. */
+        CV_PROP_RW int calibrationImages;
         /** Fraction of each class's normal training images held out of training (banks and head)
-            to calibrate the decision threshold on (getDecisionThreshold()), 0..0.5; a class keeps
-            every image when the fraction of its count rounds down to none (fewer than 10 images at
-            0.1). The held-out images join the normal bank after calibration. Default 0 (no
-            threshold): at 0.1 the image AUROC fell by 1.2 points on magnetic_tile alone and more in
-            the four-class unified model (doc/model.md). */
+            to calibrate on instead, 0..0.5; a class keeps every image when the fraction of its
+            count rounds down to none (fewer than 10 images at 0.1). The held-out images join the
+            normal bank after calibration. Default 0: at 0.1 the image AUROC fell by 1.2 points on
+            magnetic_tile alone and more in the four-class unified model (doc/model.md). */
         CV_PROP_RW double calibrationFraction;
         CV_PROP_RW int seed;
 
@@ -170,20 +174,43 @@ public:
     //! @brief Switches between the learned score and the PatchCore baseline without retraining.
     CV_WRAP virtual void setScorer(int scorer) = 0;
 
-    /** @brief The decision threshold of the current scorer, calibrated at training on images it did
-    not fit on: the normal images held out (Params::calibrationFraction) and, in the
-    semi-supervised mode, the annotated anomalies (which training did fit on; their scores are
-    optimistic). F1-optimal between the two where anomalies exist, else the 0.99 quantile of the
-    held-out normal scores. An image whose score is above it is anomalous.
-    @return the threshold, or NaN when the model has none (nothing held out, or saved before
+    /** @brief The decision threshold of the current scorer for one class, calibrated at training
+    on images scored as new ones: normal training images with their own patches left out of the
+    banks (Params::calibrationImages), or held-out ones (Params::calibrationFraction), and, in the
+    semi-supervised mode, the annotated anomalies (whose masked patches training did fit on: their
+    scores are optimistic). F1-optimal between the two where a class has anomalies, else the 0.99
+    quantile of its normal scores. Each class with at least 8 calibration images has its own
+    threshold (a unified model's classes differ in score scale); the others, and classId -1, get
+    the one of all classes pooled. An image whose score is above it is anomalous.
+    @param classId a class id given to train() (inspect() tells an image's), or -1
+    @return the threshold, or NaN when the model has none (calibrationImages 0, or saved before
     calibration existed). */
-    CV_WRAP virtual double getDecisionThreshold() const = 0;
+    CV_WRAP virtual double getDecisionThreshold(int classId = -1) const = 0;
 
-    /** @brief A score of the current scorer mapped to [0, 1] with the calibrated threshold at 0.5:
-    0.5 + 0.5 (score - threshold) / (threshold - median held-out normal score), clipped; the
-    typical normal image scores 0. Reads the same for every model and scorer.
+    /** @brief A score of the current scorer mapped to [0, 1] with the class's calibrated threshold
+    at 0.5: 0.5 + 0.5 (score - threshold) / (threshold - median calibration normal score),
+    clipped; the typical normal image scores 0. Reads the same for every class, model and scorer.
     @throws cv::Exception when the model has no calibration (getDecisionThreshold() is NaN). */
-    CV_WRAP virtual float normalizeScore(float score) const = 0;
+    CV_WRAP virtual float normalizeScore(float score, int classId = -1) const = 0;
+
+    /** @brief What inspect() decides about one image. */
+    struct CV_EXPORTS_W_SIMPLE Inspection
+    {
+        CV_WRAP Inspection();
+        CV_PROP_RW float score;            //!< the raw image score, as predict() gives it
+        /** The training class whose images the image resembles most (its mean patch feature is
+            nearest to the class's mean normal patch feature); -1 for a model of one class or
+            without calibration. */
+        CV_PROP_RW int classId;
+        CV_PROP_RW double threshold;       //!< that class's getDecisionThreshold(); NaN: none
+        CV_PROP_RW float normalizedScore;  //!< normalizeScore() with that class; NaN: no calibration
+        CV_PROP_RW bool anomalous;         //!< score > threshold (false without calibration)
+    };
+
+    /** @brief Scores one image and decides with the calibrated threshold of its class.
+    @param image as for predict().
+    @param anomalyMap optional output, as predict()'s. */
+    CV_WRAP virtual Inspection inspect(InputArray image, OutputArray anomalyMap = noArray()) const = 0;
 
     CV_WRAP virtual Ptr<FeatureExtractor> getFeatureExtractor() const = 0;
     CV_WRAP virtual Ptr<DualMemoryBank> getMemoryBanks() const = 0;

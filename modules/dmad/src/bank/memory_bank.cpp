@@ -35,8 +35,8 @@ static void checkHnswParams(const MemoryBank::Params& p)
 }
 
 MemoryBank::Params::Params()
-    : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false), hnswM(16), hnswEfConstruction(100),
-      hnswEfSearch(32)
+    : searchMethod(SEARCH_AUTO), halfPrecisionStorage(false), hnswM(24), hnswEfConstruction(200),
+      hnswEfSearch(20)
 {
 }
 

@@ -42,7 +42,10 @@ class HalfL2Space : public hnswlib::SpaceInterface<float>
 {
 public:
     explicit HalfL2Space(int dims) : dims_((size_t)dims) {}
-    size_t get_data_size() override { return dims_ * sizeof(uint16_t); }
+    /* hnswlib lays each entry out as links, vector, label: a vector of a multiple of 8 bytes keeps
+       the next entry's links (int) and label (size_t) aligned. */
+    static size_t paddedDims(int dims) { return ((size_t)dims + 3) & ~(size_t)3; }
+    size_t get_data_size() override { return paddedDims((int)dims_) * sizeof(uint16_t); }
     hnswlib::DISTFUNC<float> get_dist_func() override { return &distance; }
     void* get_dist_func_param() override { return &dims_; }
 
@@ -68,10 +71,10 @@ struct HnswIndex::Impl
 
     explicit Impl(const Mat& b) : bank(b), space(b.cols) {}
 
-    //! Rows of the bank, or queries, as the graph stores them (float16 bit patterns).
+    //! Rows of the bank, or queries, as the graph stores them (float16 bit patterns, zero padded).
     static void toHalf(const Mat& row, std::vector<uint16_t>& out)
     {
-        out.resize(row.cols);
+        out.assign(HalfL2Space::paddedDims(row.cols), 0);
         Mat half(1, row.cols, CV_16F, out.data());
         if (row.depth() == CV_16F)
             row.copyTo(half);

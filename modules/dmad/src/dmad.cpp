@@ -347,9 +347,7 @@ private:
             for (int i = 0; i < c.images.size(); i++)
             {
                 Mat features, scores;
-                Size grid;
-                extractor_->extract(c.images.get(i), features, grid);
-                features *= featureScale_;
+                extractFeatures(c.images.get(i), features);
                 if (set == 0 && heldOutFeatures)
                     heldOutFeatures->push_back(features);
                 DecisionCalibration::Sample sample = { c.classIds.empty() ? -1 : c.classIds[i], set == 1, { 0.f, 0.f } };

@@ -386,6 +386,8 @@ int main(int argc, char** argv)
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
     int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
+    double headWeight = -1;
+    std::string scoreMode;
     bool baseline = true;
     CLI::App& app = options.app();
     app.add_option("--data", data,
@@ -435,6 +437,13 @@ int main(int argc, char** argv)
         ->check(CLI::Range(-1, 255));
     app.add_option("--synthetic-weight", syntheticWeight,
                    "override the loss weight of synthetic defects in unsupervised training (-1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--score", scoreMode,
+                   "what the DMAD score is made of: distance+head (the default: the standardised distance plus "
+                   "--head-weight times the standardised head score) or head (the head alone, the reference code)")
+        ->check(CLI::IsMember({ "distance+head", "head" }));
+    app.add_option("--head-weight", headWeight,
+                   "override the head's weight against the distance in the distance+head score (-1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
     app.add_option("--pseudo", pseudo,
                    "override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep)")
@@ -502,6 +511,10 @@ int main(int argc, char** argv)
             params.training.pseudoAnomalies = pseudo;
         if (syntheticWeight >= 0)
             params.training.syntheticWeight = syntheticWeight;
+        if (!scoreMode.empty())
+            params.scoreMode = scoreMode == "head" ? dmad::DMAD::SCORE_HEAD : dmad::DMAD::SCORE_DISTANCE_AND_HEAD;
+        if (headWeight >= 0)
+            params.headWeight = headWeight;
         if (recipe >= 0)
             params.banks.unsupervisedSources = recipe;
         if (calibration >= 0)
@@ -602,6 +615,8 @@ int main(int argc, char** argv)
              << "    \"head_learning_rate\": " << params.training.headLearningRate << ",\n"
              << "    \"noise_std\": " << params.training.noiseStd << ",\n"
              << "    \"synthetic_weight\": " << params.training.syntheticWeight << ",\n"
+             << "    \"score_mode\": " << params.scoreMode << ",\n"
+             << "    \"head_weight\": " << params.headWeight << ",\n"
              << "    \"pseudo_anomalies\": " << params.training.pseudoAnomalies << ",\n"
              << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"

@@ -8,6 +8,8 @@
 #include "precomp.hpp"
 #include "scoring/anomaly_map.hpp"
 #include "scoring/decision_calibration.hpp"
+#include "scoring/score_fusion.hpp"
+#include "synthesis/synthesis_utils.hpp"
 #include "io/progress.hpp"
 #include "io/model_persistence.hpp"
 #include "nn/network_access.hpp"
@@ -282,6 +284,12 @@ private:
            << "params" << "{";
         params_.write(fs);
         fs << "}";
+        if (fusion_.valid())
+        {
+            fs << "score_fusion" << "{";
+            fusion_.write(fs);
+            fs << "}";
+        }
         if (calibration_.valid(DecisionCalibration::PATCHCORE))
         {
             fs << "calibration" << "{";
@@ -298,11 +306,12 @@ private:
         Ptr<DualMemoryBank> banks;
         Ptr<KnowledgeEnhancement> enhancement;
         Ptr<ScoringHead> head;
+        ScoreFusion fusion;
         DecisionCalibration calibration;
     };
     Snapshot snapshot() const
     {
-        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, calibration_ };
+        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, fusion_, calibration_ };
     }
     void restore(const Snapshot& s)
     {
@@ -312,6 +321,7 @@ private:
         banks_ = s.banks;
         enhancement_ = s.enhancement;
         head_ = s.head;
+        fusion_ = s.fusion;
         calibration_ = s.calibration;
     }
 
@@ -453,10 +463,15 @@ private:
         }
         else if (p.scorer == SCORER_DMAD)
             CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
+        ScoreFusion fusion;
+        fusion.read(node["score_fusion"], where + " score_fusion");
+        if (hasHead && p.scoreMode == SCORE_DISTANCE_AND_HEAD && !fusion.valid())
+            CV_Error(Error::StsParseError, "dmad: the model scores distance and head together but holds no score_fusion");
         DecisionCalibration calibration;
         calibration.read(node["calibration"], hasHead, D, where + " calibration");
         params_ = p;
         params_.backbone = ep;
+        fusion_ = fusion;
         calibration_ = calibration;
         grid_ = grid;
         featureScale_ = featureScale;
@@ -508,21 +523,42 @@ private:
             return;
         }
         CV_Assert(head_ && enhancement_);
-        Mat normalNeighbours, abnormalNeighbours, representation;
-        neighbourFeatures(*normal, features, exclude, normalNeighbours);
+        Mat normalNeighbours, abnormalNeighbours, representation, normalDistances, normalClasses, headScores;
+        neighbourFeatures(*normal, features, exclude, normalNeighbours, &normalDistances, &normalClasses);
         neighbourFeatures(*banks_->getAbnormalBank(), features, exclude, abnormalNeighbours);
         const int64 scoreStart = getTickCount();
         enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
-        head_->compute(representation, scores);
+        head_->compute(representation, headScores);
+        if (params_.scoreMode == SCORE_DISTANCE_AND_HEAD)
+            fusion_.combine(normalDistances, headScores, normalClasses, scores);
+        else
+            scores = headScores;
         addTiming(0, 0, (double)(scoreStart - start) * 1000.0 / getTickFrequency(), elapsedMs(scoreStart), 0);
     }
 
-    //! Rows of k neighbours' features, nearest first (n x k*D).
-    void neighbourFeatures(const MemoryBank& bank, const Mat& queries, const Mat& exclude, Mat& out) const
+    /** Rows of k neighbours' features, nearest first (n x k*D).
+        @param nearestDistances where given, the Euclidean distance to the nearest (n x 1 CV_32F)
+        @param nearestClasses where given, the class id of the nearest (n x 1 CV_32S) */
+    void neighbourFeatures(const MemoryBank& bank, const Mat& queries, const Mat& exclude, Mat& out,
+                           Mat* nearestDistances = nullptr, Mat* nearestClasses = nullptr) const
     {
         Mat d, idx;
         bank.search(queries, params_.neighbours, d, idx, exclude);
         out = gatherRows(bank.getFeatures(), idx);
+        if (nearestDistances)
+            cv::sqrt(d.col(0).clone(), *nearestDistances);
+        if (nearestClasses)
+            *nearestClasses = classesOf(bank, idx.col(0));
+    }
+
+    //! The class ids of bank rows (-1 where the bank has none).
+    static Mat classesOf(const MemoryBank& bank, const Mat& rows)
+    {
+        const Mat ids = bank.getClassIds();
+        Mat out(rows.rows, 1, CV_32S);
+        for (int i = 0; i < rows.rows; i++)
+            out.at<int>(i) = ids.empty() ? -1 : ids.at<int>(rows.at<int>(i, 0));
+        return out;
     }
 
     static Mat gatherRows(const Mat& bank, const Mat& idx)
@@ -543,6 +579,9 @@ private:
                    const std::vector<int>& classIds);
     void trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                  const std::vector<int>& classIds, ClassCentroids& classes);
+    ScoreFusion fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
+                               const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
+                               const ScoringHead& head) const;
 
     Params params_;
     Size grid_;
@@ -552,6 +591,8 @@ private:
     Ptr<DualMemoryBank> banks_;
     Ptr<KnowledgeEnhancement> enhancement_;
     Ptr<ScoringHead> head_;
+    //! How the DMAD scorer combines the distance and the head (SCORE_DISTANCE_AND_HEAD); unfitted otherwise.
+    ScoreFusion fusion_;
     DecisionCalibration calibration_;
     mutable std::mutex timingMutex_;
     mutable Timings timings_;
@@ -664,6 +705,7 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     banks->build(sources, wantHead);
     Ptr<KnowledgeEnhancement> enhancement;
     Ptr<ScoringHead> head;
+    ScoreFusion fusion;
     if (wantHead)
     {
         const MemoryBank& normalBank = *banks->getNormalBank();
@@ -720,6 +762,9 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
         ScoreTrainer(params_.training, params_.seed, anomalyWeight)
             .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
                    abnormalBank.getFeatures(), syntheticPool);
+
+        // 7. the standardisation of distance and head score on normal patches (leave-one-image-out)
+        fusion = fitScoreFusion(normalPool, normalBank, abnormalBank, *enhancement, *head);
     }
 
     grid_ = extractor->gridSize();
@@ -728,6 +773,51 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     banks_ = banks;
     enhancement_ = enhancement;
     head_ = head;
+    fusion_ = fusion;
+}
+
+/** ScoreFusion's normal distributions: up to kFusionPatches patches of the normal pool, drawn with
+    the seed, with their cached leave-one-image-out neighbours (as a new image's patches would find
+    them), scored by the trained enhancement and head in blocks. */
+ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
+                                     const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
+                                     const ScoringHead& head) const
+{
+    const Mat normalFeatures = normalBank.getFeatures(), abnormalFeatures = abnormalBank.getFeatures();
+    static const int kFusionPatches = 50000, kBlock = 4096;
+    std::vector<int> rows(pool.size());
+    for (int i = 0; i < pool.size(); i++)
+        rows[i] = i;
+    RNG rng((uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 37);
+    synth::shuffle(rows, rng);
+    rows.resize(std::min<size_t>(rows.size(), kFusionPatches));
+    std::vector<float> distances, headScores;
+    std::vector<int> classIds;
+    for (size_t first = 0; first < rows.size(); first += kBlock)
+    {
+        const int n = (int)std::min<size_t>(kBlock, rows.size() - first);
+        Mat q(n, pool.features.cols, CV_32F), normalIdx(n, pool.normalNeighbours.cols, CV_32S),
+            abnormalIdx(n, pool.abnormalNeighbours.cols, CV_32S);
+        for (int i = 0; i < n; i++)
+        {
+            const int r = rows[first + i];
+            pool.features.row(r).copyTo(q.row(i));
+            pool.normalNeighbours.row(r).copyTo(normalIdx.row(i));
+            pool.abnormalNeighbours.row(r).copyTo(abnormalIdx.row(i));
+        }
+        const Mat normalRows = gatherRows(normalFeatures, normalIdx);
+        const Mat classes = classesOf(normalBank, normalIdx);
+        Mat representation, scores;
+        enhancement.compute(q, normalRows, gatherRows(abnormalFeatures, abnormalIdx), representation);
+        head.compute(representation, scores);
+        for (int i = 0; i < n; i++)
+        {
+            distances.push_back((float)cv::norm(q.row(i), normalRows.row(i).colRange(0, q.cols), NORM_L2));
+            headScores.push_back(scores.at<float>(i));
+            classIds.push_back(classes.at<int>(i));
+        }
+    }
+    return ScoreFusion(distances, headScores, classIds, params_.headWeight);
 }
 
 Ptr<DMAD> DMAD::create(const Params& params)

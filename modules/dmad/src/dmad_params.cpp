@@ -30,7 +30,8 @@ DMAD::TrainingParams::TrainingParams()
 }
 
 DMAD::Params::Params()
-    : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), neighbours(1), hiddenDims(256),
+    : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), scoreMode(SCORE_DISTANCE_AND_HEAD),
+      headWeight(0.5), neighbours(1), hiddenDims(256),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
       calibrationImages(64), calibrationFraction(0), seed(0)
 {
@@ -58,6 +59,7 @@ DMAD::Params DMAD::Params::paper(const String& wrn50Model)
     p.training.syntheticWeight = 0;
     p.training.headLearningRate = 2e-4;
     p.training.adaptorLearningRate = p.training.enhancementLearningRate = 1e-4;
+    p.scoreMode = SCORE_HEAD;
     return p;
 }
 
@@ -65,7 +67,7 @@ void DMAD::Params::write(FileStorage& fs) const
 {
     // the training fields stay flat in the file, as before TrainingParams, so old files read the same
     const TrainingParams& t = training;
-    fs << "scorer" << scorer << "neighbours" << neighbours << "train_enhancement" << (int)t.trainEnhancement
+    fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight << "neighbours" << neighbours << "train_enhancement" << (int)t.trainEnhancement
        << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
        << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
@@ -91,6 +93,9 @@ void DMAD::Params::read(const FileNode& node)
     using persistence::readInt;
     using persistence::readReal;
     scorer = readInt(node, "scorer", where);
+    // models saved before the distance-and-head score scored with the head alone
+    scoreMode = node["score_mode"].empty() ? SCORE_HEAD : readInt(node, "score_mode", where);
+    headWeight = node["head_weight"].empty() ? 0.0 : readReal(node, "head_weight", where);
     neighbours = readInt(node, "neighbours", where);
     training.trainEnhancement = readInt(node, "train_enhancement", where) != 0;
     hiddenDims = readInt(node, "hidden_dims", where);
@@ -135,6 +140,10 @@ void validateParams(const DMAD::Params& p)
     const DMAD::TrainingParams& t = p.training;
     if (p.scorer != DMAD::SCORER_DMAD && p.scorer != DMAD::SCORER_PATCHCORE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", p.scorer));
+    if (p.scoreMode != DMAD::SCORE_HEAD && p.scoreMode != DMAD::SCORE_DISTANCE_AND_HEAD)
+        CV_Error(Error::StsBadArg, cv::format("dmad: unknown score mode %d", p.scoreMode));
+    if (!(p.headWeight >= 0 && p.headWeight <= 1000))
+        CV_Error(Error::StsBadArg, cv::format("dmad: headWeight %g must be in [0, 1000]", p.headWeight));
     if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
     if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || t.epochs < 1 || t.batchPatches < 2)

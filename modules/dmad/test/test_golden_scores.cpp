@@ -9,6 +9,7 @@
 // amplifies: measured against the AVX-512 kernels, the AVX2 and baseline kernels
 // (OPENCV_DMAD_KERNELS) and the sanitizer build (RelWithDebInfo) move the micro model's scores by
 // up to 0.4% of their spread and the tiny model's by 0.01%; the tolerances are about 5x that.
+// Re-recorded when the default score became the distance plus the head (DMAD::SCORE_DISTANCE_AND_HEAD).
 // To re-record after a deliberate change: DMAD_PRINT_GOLDEN=1 bin/opencv_test_dmad
 // --gtest_filter='DMAD_GoldenScores.*' prints the new values.
 
@@ -75,8 +76,8 @@ TEST(DMAD_GoldenScores, micro_model)
     Ptr<DMAD> model = DMAD::create(microParams());
     model->train(data.normal, data.anomalous, data.masks);
     const Golden expected = {
-        { 1.333802f, 2.472893f, 1.204564f },
-        { -1.087473f, -0.7842417f, 0.003391489f, 1.016218f, 0.7950448f, -0.5258529f },
+        { 0.834673f, 16.37209f, 0.937987f },
+        { -1.17488f, -1.108855f, 0.6933092f, 0.224438f, -0.01904422f, -0.4774182f },
     };
     expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 2e-2);
 
@@ -89,7 +90,7 @@ TEST(DMAD_GoldenScores, micro_model)
     double largest = 0;
     for (size_t i = 0; i < moved.size(); i++)
         largest = std::max(largest, (double)std::abs(moved[i] - expected.imageScores[i]));
-    EXPECT_GT(largest, 2e-2 * 2.472893) << "seed 1 scores as seed 0 within the golden tolerance";
+    EXPECT_GT(largest, 2e-2 * 16.37209) << "seed 1 scores as seed 0 within the golden tolerance";
 }
 
 //! The tiny model: the registry MobileNetV2 on rendered parts, unsupervised (pseudo anomalies).
@@ -101,9 +102,9 @@ TEST(DMAD_GoldenScores, tiny_model)
     model->train(data.normal, noArray(), noArray(), std::vector<int>(data.classIds.begin(),
                                                                      data.classIds.begin() + 16));
     const Golden expected = {
-        { 2.69994f, 2.69994f, 2.218852f, 2.218852f, 1.026912f, 1.026912f, 0.8716228f, 0.8716228f,
-          2.239202f, 2.239202f, 1.199628f, 1.199628f },
-        { 0.7591423f, -0.05921808f, 0.05427237f, -0.1245842f, -0.1855795f, 0.3054706f },
+        { 4.751109f, 4.751109f, 4.500702f, 4.500702f, 3.317447f, 3.317447f, 1.703462f, 1.703462f,
+          3.841236f, 3.841236f, 2.283519f, 2.283519f },
+        { 0.411244f, 0.3618055f, -0.2805556f, 0.02957927f, -0.0315075f, -0.507159f },
     };
     expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 5e-4);
 }

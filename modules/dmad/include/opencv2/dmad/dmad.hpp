@@ -48,6 +48,17 @@ public:
         PSEUDO_FEATURE_NOISE = 1
     };
 
+    /** @brief What the DMAD scorer's patch score is made of. */
+    enum ScoreMode
+    {
+        //! the scoring head's output alone (the reference code)
+        SCORE_HEAD = 0,
+        /** the distance to the nearest normal entry plus headWeight times the head's score, each
+            standardised on normal patches scored leave-one-image-out: the score starts from the
+            PatchCore distance and the head adds to it (doc/model.md) */
+        SCORE_DISTANCE_AND_HEAD = 1
+    };
+
     /** @brief How the score is learned: the hinge loss, its pseudo anomalies and the optimizers.
     The trainer reads it as it is. */
     struct CV_EXPORTS_W_SIMPLE TrainingParams
@@ -77,14 +88,17 @@ public:
         CV_WRAP Params();
         /** @brief The paper's configuration: WideResNet50-2 layer2+layer3, D 1536, H 1024, 160 epochs
         of 32 images (32768 patches) per step; for a GPU or a long CPU run. */
-        CV_WRAP static Params paper(const String& wrn50Model = String());
+        CV_WRAP static DMAD::Params paper(const String& wrn50Model = String());
         /** @brief Sized to train a unified model on about a thousand images in minutes on 2 cores. */
-        CV_WRAP static Params cpu(const String& backbonePreset = "mobilenet_v2",
+        CV_WRAP static DMAD::Params cpu(const String& backbonePreset = "mobilenet_v2",
                                   const String& backboneModel = String());
 
         CV_PROP_RW FeatureExtractor::Params backbone;
         CV_PROP_RW DualMemoryBank::Params banks;
         CV_PROP_RW int scorer;            //!< a Scorer
+        CV_PROP_RW int scoreMode;         //!< a ScoreMode: what SCORER_DMAD's patch score is made of
+        //! SCORE_DISTANCE_AND_HEAD: weight of the standardised head score against the standardised distance, 0..1000
+        CV_PROP_RW double headWeight;
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
         CV_PROP_RW TrainingParams training; //!< score learning
@@ -123,7 +137,7 @@ public:
         CV_PROP_RW double mapMs;      //!< anomaly map
     };
 
-    CV_WRAP static Ptr<DMAD> create(const Params& params = Params());
+    CV_WRAP static Ptr<DMAD> create(const DMAD::Params& params = DMAD::Params());
     /** @brief Loads a model saved with save(). Its backbone file is looked up at the absolute path
     saved, then by file name beside the model file, then by file name in the folders of
     $OPENCV_DMAD_BACKBONE_PATH: a model moved with its backbone, or to a machine that keeps its
@@ -164,12 +178,12 @@ public:
     /** @brief Patch scores of one image on the feature grid (`grid.height x grid.width` CV_32F). */
     CV_WRAP virtual void computePatchScores(InputArray image, OutputArray patchScores) const = 0;
 
-    CV_WRAP virtual Params getParams() const = 0;
+    CV_WRAP virtual DMAD::Params getParams() const = 0;
     /** @brief The factor, fixed at training, that every patch feature is multiplied by before the
     banks: it brings the backbone's features to unit RMS spread, so noiseStd and the learning rates
     mean the same for every backbone. */
     CV_WRAP virtual double getFeatureScale() const = 0;
-    CV_WRAP virtual Timings getTimings() const = 0;
+    CV_WRAP virtual DMAD::Timings getTimings() const = 0;
     CV_WRAP virtual void resetTimings() = 0;
     //! @brief Switches between the learned score and the PatchCore baseline without retraining.
     CV_WRAP virtual void setScorer(int scorer) = 0;
@@ -210,7 +224,8 @@ public:
     /** @brief Scores one image and decides with the calibrated threshold of its class.
     @param image as for predict().
     @param anomalyMap optional output, as predict()'s. */
-    CV_WRAP virtual Inspection inspect(InputArray image, OutputArray anomalyMap = noArray()) const = 0;
+    CV_WRAP virtual DMAD::Inspection inspect(InputArray image,
+                                             OutputArray anomalyMap = noArray()) const = 0;
 
     CV_WRAP virtual Ptr<FeatureExtractor> getFeatureExtractor() const = 0;
     CV_WRAP virtual Ptr<DualMemoryBank> getMemoryBanks() const = 0;

@@ -1,0 +1,162 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#include "precomp.hpp"
+#include "scoring/score_fusion.hpp"
+#include "io/persistence.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cv {
+namespace dmad {
+
+namespace {
+
+//! Median and spread (kSpreadQuantile quantile - median); the spread is kept positive so that
+//! identical scores still standardise.
+void medianAndSpread(std::vector<float> v, double& median, double& spread)
+{
+    CV_Assert(!v.empty());
+    std::sort(v.begin(), v.end());
+    auto quantile = [&](double q) {
+        const double at = q * (double)(v.size() - 1);
+        const size_t below = (size_t)std::floor(at);
+        const size_t above = std::min(below + 1, v.size() - 1);
+        return v[below] + (at - (double)below) * ((double)v[above] - (double)v[below]);
+    };
+    median = quantile(0.5);
+    spread = std::max(quantile(ScoreFusion::kSpreadQuantile) - median, 1e-6 * std::max(1.0, std::abs(median)));
+}
+
+bool validWeight(double w)
+{
+    return w >= 0 && w <= ScoreFusion::kMaxHeadWeight;
+}
+
+} // namespace
+
+ScoreFusion::Standardisation ScoreFusion::fit(const std::vector<float>& distances, const std::vector<float>& headScores)
+{
+    Standardisation s;
+    medianAndSpread(distances, s.distanceMedian, s.distanceSpread);
+    medianAndSpread(headScores, s.headMedian, s.headSpread);
+    return s;
+}
+
+ScoreFusion::ScoreFusion(const std::vector<float>& distances, const std::vector<float>& headScores,
+                         const std::vector<int>& classIds, double headWeight)
+{
+    CV_Assert(!distances.empty() && distances.size() == headScores.size() && distances.size() == classIds.size());
+    for (size_t i = 0; i < distances.size(); i++)
+        CV_Assert(std::isfinite(distances[i]) && std::isfinite(headScores[i]));
+    if (!validWeight(headWeight))
+        CV_Error(Error::StsBadArg, cv::format("dmad: head weight %g must be in [0, %g]", headWeight, kMaxHeadWeight));
+    pooled_ = fit(distances, headScores);
+    std::map<int, std::pair<std::vector<float>, std::vector<float>>> byClass;
+    for (size_t i = 0; i < distances.size(); i++)
+        if (classIds[i] >= 0)
+        {
+            byClass[classIds[i]].first.push_back(distances[i]);
+            byClass[classIds[i]].second.push_back(headScores[i]);
+        }
+    for (const auto& c : byClass)
+        if ((int)c.second.first.size() >= kMinClassPatches)
+            perClass_[c.first] = fit(c.second.first, c.second.second);
+    weight_ = headWeight;
+    fitted_ = true;
+}
+
+const ScoreFusion::Standardisation& ScoreFusion::forClass(int classId) const
+{
+    const auto it = perClass_.find(classId);
+    return it == perClass_.end() ? pooled_ : it->second;
+}
+
+void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const
+{
+    CV_Assert(fitted_);
+    const int n = (int)distances.total();
+    CV_Assert(distances.type() == CV_32F && headScores.type() == CV_32F && classIds.type() == CV_32S);
+    CV_Assert((int)headScores.total() == n && (int)classIds.total() == n);
+    CV_Assert(distances.isContinuous() && headScores.isContinuous() && classIds.isContinuous());
+    Mat out(n, 1, CV_32F);
+    const float* d = distances.ptr<float>();
+    const float* h = headScores.ptr<float>();
+    const int* c = classIds.ptr<int>();
+    for (int i = 0; i < n; i++)
+    {
+        const Standardisation& s = forClass(c[i]);
+        const double v = ((double)d[i] - s.distanceMedian) / s.distanceSpread +
+                         weight_ * ((double)h[i] - s.headMedian) / s.headSpread;
+        // a damaged standardisation that still parses must not turn into an infinite score
+        if (!(std::abs(v) <= (double)FLT_MAX))
+            CV_Error(Error::StsError, "dmad: the score fusion gave a non-finite score (damaged standardisation?)");
+        out.at<float>(i) = (float)v;
+    }
+    scores = out;
+}
+
+void ScoreFusion::writeOne(FileStorage& fs, const Standardisation& s)
+{
+    fs << "distance_median" << s.distanceMedian << "distance_spread" << s.distanceSpread << "head_median"
+       << s.headMedian << "head_spread" << s.headSpread;
+}
+
+ScoreFusion::Standardisation ScoreFusion::readOne(const FileNode& node, const String& where)
+{
+    Standardisation s;
+    s.distanceMedian = persistence::readReal(node, "distance_median", where);
+    s.distanceSpread = persistence::readReal(node, "distance_spread", where);
+    s.headMedian = persistence::readReal(node, "head_median", where);
+    s.headSpread = persistence::readReal(node, "head_spread", where);
+    const bool finite = std::isfinite(s.distanceMedian) && std::isfinite(s.headMedian) &&
+                        std::isfinite(s.distanceSpread) && std::isfinite(s.headSpread);
+    if (!finite || !(s.distanceSpread > 0) || !(s.headSpread > 0))
+        CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid score standardisation", where.c_str()));
+    return s;
+}
+
+void ScoreFusion::write(FileStorage& fs) const
+{
+    fs << "head_weight" << weight_ << "pooled" << "{";
+    writeOne(fs, pooled_);
+    fs << "}";
+    if (perClass_.empty())
+        return;  // an empty sequence does not read back as one in every format
+    fs << "classes" << "[";
+    for (const auto& c : perClass_)
+    {
+        fs << "{" << "class_id" << c.first;
+        writeOne(fs, c.second);
+        fs << "}";
+    }
+    fs << "]";
+}
+
+void ScoreFusion::read(const FileNode& node, const String& where)
+{
+    *this = ScoreFusion();
+    if (node.empty())
+        return;
+    ScoreFusion f;
+    f.weight_ = persistence::readReal(node, "head_weight", where);
+    if (!validWeight(f.weight_))
+        CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid head_weight", where.c_str()));
+    f.pooled_ = readOne(node["pooled"], where + " pooled");
+    const FileNode classes = node["classes"];
+    if (!classes.empty() && !classes.isSeq())
+        CV_Error(Error::StsParseError, cv::format("dmad: %s: 'classes' is not a sequence", where.c_str()));
+    for (FileNodeIterator it = classes.begin(); it != classes.end(); ++it)
+    {
+        const int id = persistence::readInt(*it, "class_id", where + " classes");
+        if (id < 0 || f.perClass_.count(id))
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid or repeated class_id %d", where.c_str(), id));
+        f.perClass_[id] = readOne(*it, where + " classes");
+    }
+    f.fitted_ = true;
+    *this = f;
+}
+
+}} // namespace cv::dmad

@@ -1,0 +1,82 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+#ifndef OPENCV_DMAD_SCORE_FUSION_HPP
+#define OPENCV_DMAD_SCORE_FUSION_HPP
+
+#include <opencv2/core.hpp>
+
+#include <map>
+#include <vector>
+
+namespace cv {
+namespace dmad {
+
+/** The DMAD patch score that starts from the distance (DMAD::SCORE_DISTANCE_AND_HEAD):
+
+    score = (d - median_d) / spread_d + w (h - median_h) / spread_h
+
+    d is the patch's distance to its nearest normal-bank entry (the PatchCore score), h the scoring
+    head's anomaly score, each standardised by its own distribution on normal patches scored
+    leave-one-image-out (median, and spread = kSpreadQuantile quantile - median: the upper tail is
+    what decides an image score, the maximum over its patches). The two then speak in one unit,
+    "how far into the normal patches' tail", and w says how much the head adds to the distance. w 0
+    ranks patches as PatchCore does; the head adds where it ranks defects the distance misses and is
+    outvoted where it raises patches the distance finds ordinary (doc/model.md).
+
+    A unified model's classes differ in both scales, so each class with at least kMinClassPatches
+    normal patches has its own standardisation, chosen per patch by the class of its nearest normal
+    entry (the bank knows it: no image-level class guess); the others use the pooled one. */
+class CV_EXPORTS ScoreFusion
+{
+public:
+    //! The spread is this quantile of the normal scores minus their median.
+    static constexpr double kSpreadQuantile = 0.99;
+    //! The largest head weight: beyond it the distance no longer counts.
+    static constexpr double kMaxHeadWeight = 1000;
+    //! A class needs this many normal patches for a standardisation of its own.
+    static constexpr int kMinClassPatches = 500;
+
+    //! Not fitted: valid() is false.
+    ScoreFusion() = default;
+    /** Fits the standardisations on normal patches scored leave-one-image-out.
+        @param distances their Euclidean distances to the nearest normal entry
+        @param headScores their head anomaly scores, one per distance
+        @param classIds the class of each one's nearest normal entry (-1: none), one per distance
+        @param headWeight w, in [0, kMaxHeadWeight] */
+    ScoreFusion(const std::vector<float>& distances, const std::vector<float>& headScores,
+                const std::vector<int>& classIds, double headWeight);
+
+    bool valid() const { return fitted_; }
+    double headWeight() const { return weight_; }
+
+    /** Patch scores (n x 1 CV_32F).
+        @param distances Euclidean distances to the nearest normal entry (n values, CV_32F)
+        @param headScores the head's anomaly scores (n values, CV_32F)
+        @param classIds the class of each nearest normal entry (n values, CV_32S) */
+    void combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const;
+
+    void write(FileStorage& fs) const;
+    //! Reads what write() wrote; an absent node gives an unfitted fusion.
+    void read(const FileNode& node, const String& where);
+
+private:
+    struct Standardisation
+    {
+        double distanceMedian = 0, distanceSpread = 1, headMedian = 0, headSpread = 1;
+    };
+    static Standardisation fit(const std::vector<float>& distances, const std::vector<float>& headScores);
+    static void writeOne(FileStorage& fs, const Standardisation& s);
+    static Standardisation readOne(const FileNode& node, const String& where);
+    const Standardisation& forClass(int classId) const;
+
+    bool fitted_ = false;
+    double weight_ = 0;
+    Standardisation pooled_;
+    std::map<int, Standardisation> perClass_;
+};
+
+}} // namespace cv::dmad
+
+#endif // OPENCV_DMAD_SCORE_FUSION_HPP

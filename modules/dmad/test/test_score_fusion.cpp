@@ -1,0 +1,229 @@
+// This file is part of OpenCV project.
+// It is subject to the license terms in the LICENSE file found in the top-level directory
+// of this distribution and at http://opencv.org/license.html.
+
+// The score that starts from the distance (DMAD::SCORE_DISTANCE_AND_HEAD): ScoreFusion's
+// standardisations against values computed here, per class and pooled, its file form, and trained
+// models whose fused patch scores are exactly the distance and head scores of twin models
+// (PatchCore scorer, SCORE_HEAD) combined by an independent fit.
+
+#include "test_precomp.hpp"
+#include "test_tiny_model.hpp"
+#include "scoring/score_fusion.hpp"
+
+namespace opencv_test { namespace {
+
+using cv::dmad::ScoreFusion;
+
+//! The q quantile with linear interpolation, as numpy.quantile's default.
+double quantileOf(std::vector<float> v, double q)
+{
+    std::sort(v.begin(), v.end());
+    const double at = q * (double)(v.size() - 1);
+    const size_t below = (size_t)at, above = std::min(below + 1, v.size() - 1);
+    return v[below] + (at - (double)below) * ((double)v[above] - v[below]);
+}
+
+double standardised(const std::vector<float>& normal, double x)
+{
+    const double median = quantileOf(normal, 0.5);
+    return (x - median) / (quantileOf(normal, ScoreFusion::kSpreadQuantile) - median);
+}
+
+Mat column(const std::vector<float>& v) { return Mat(v, true); }
+Mat column(const std::vector<int>& v) { return Mat(v, true); }
+
+TEST(DMAD_ScoreFusion, standardises_each_part_by_its_normal_median_and_upper_tail)
+{
+    RNG rng(3);
+    std::vector<float> d, h;
+    for (int i = 0; i < 1000; i++)
+    {
+        d.push_back((float)std::abs(rng.gaussian(2.0)) + 1.f);
+        h.push_back((float)rng.uniform(-3.0, 1.0));
+    }
+    const double w = 0.5;
+    const ScoreFusion f(d, h, std::vector<int>(d.size(), -1), w);
+    ASSERT_TRUE(f.valid());
+    const std::vector<float> qd = { 0.5f, 2.f, 9.f }, qh = { -2.f, 0.f, 3.f };
+    Mat out;
+    f.combine(column(qd), column(qh), column(std::vector<int>{ -1, 0, 7 }), out);
+    ASSERT_EQ(3, out.rows);
+    for (int i = 0; i < 3; i++)
+        EXPECT_NEAR(standardised(d, qd[i]) + w * standardised(h, qh[i]), out.at<float>(i), 1e-5) << i;
+}
+
+TEST(DMAD_ScoreFusion, each_class_with_enough_patches_has_its_own_standardisation)
+{
+    // class 0: distances around 1, class 1: around 10 (other scales); class 2 too small: pooled
+    RNG rng(4);
+    std::vector<float> d, h, d0, h0, d1, h1;
+    std::vector<int> ids;
+    auto add = [&](int c, float dist, float head) {
+        d.push_back(dist);
+        h.push_back(head);
+        ids.push_back(c);
+        if (c == 0) { d0.push_back(dist); h0.push_back(head); }
+        if (c == 1) { d1.push_back(dist); h1.push_back(head); }
+    };
+    for (int i = 0; i < ScoreFusion::kMinClassPatches; i++)
+    {
+        add(0, (float)rng.uniform(0.5, 1.5), (float)rng.uniform(-1.0, 0.0));
+        add(1, (float)rng.uniform(5.0, 15.0), (float)rng.uniform(-4.0, 2.0));
+    }
+    for (int i = 0; i < ScoreFusion::kMinClassPatches - 1; i++)
+        add(2, (float)rng.uniform(0.0, 30.0), (float)rng.uniform(-9.0, 9.0));
+    const double w = 2.0;
+    const ScoreFusion f(d, h, ids, w);
+    Mat out;
+    f.combine(column(std::vector<float>{ 3.f, 3.f, 3.f, 3.f }), column(std::vector<float>{ 0.5f, 0.5f, 0.5f, 0.5f }),
+              column(std::vector<int>{ 0, 1, 2, -1 }), out);
+    EXPECT_NEAR(standardised(d0, 3.0) + w * standardised(h0, 0.5), out.at<float>(0), 1e-5);
+    EXPECT_NEAR(standardised(d1, 3.0) + w * standardised(h1, 0.5), out.at<float>(1), 1e-5);
+    const float pooled = (float)(standardised(d, 3.0) + w * standardised(h, 0.5));
+    EXPECT_NEAR(pooled, out.at<float>(2), 1e-5);  // too few patches of its own
+    EXPECT_NEAR(pooled, out.at<float>(3), 1e-5);  // no class
+    // a patch near class 0's entries standardises far higher than the same values near class 1's
+    EXPECT_GT(out.at<float>(0), out.at<float>(1) + 1);
+}
+
+TEST(DMAD_ScoreFusion, file_round_trip_and_damaged_nodes)
+{
+    std::vector<float> d, h;
+    std::vector<int> ids;
+    for (int i = 0; i < 2 * ScoreFusion::kMinClassPatches; i++)
+    {
+        d.push_back((float)(i % 97) * 0.1f);
+        h.push_back((float)((i * 31) % 53) - 20.f);
+        ids.push_back(i % 2 ? 5 : -1);
+    }
+    const ScoreFusion f(d, h, ids, 0.75);
+    FileStorage out("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
+    out << "score_fusion" << "{";
+    f.write(out);
+    out << "}";
+    const String text = out.releaseAndGetString();
+    FileStorage in(text, FileStorage::READ | FileStorage::MEMORY);
+    ScoreFusion back;
+    back.read(in["score_fusion"], "test");
+    ASSERT_TRUE(back.valid());
+    EXPECT_EQ(0.75, back.headWeight());
+    const Mat qd = column(std::vector<float>{ 0.f, 4.f, 12.f }), qh = column(std::vector<float>{ -5.f, 0.f, 40.f });
+    const Mat qc = column(std::vector<int>{ 5, -1, 5 });
+    Mat a, b;
+    f.combine(qd, qh, qc, a);
+    back.combine(qd, qh, qc, b);
+    EXPECT_EQ(0, cv::norm(a, b, NORM_INF));
+
+    ScoreFusion absent;
+    absent.read(FileNode(), "test");
+    EXPECT_FALSE(absent.valid());
+    // a zero spread or a negative weight in a file is refused, not used
+    for (const char* damage : { "distance_spread: 0.", "head_weight: -1." })
+    {
+        String bad = text;
+        const String key = String(damage).substr(0, String(damage).find(':') + 1);
+        const size_t at = bad.find(key);
+        ASSERT_NE(String::npos, at) << key;
+        bad.replace(at, bad.find('\n', at) - at, damage);
+        FileStorage damaged(bad, FileStorage::READ | FileStorage::MEMORY);
+        ScoreFusion g;
+        EXPECT_CV_ERROR(g.read(damaged["score_fusion"], "test"), "invalid");
+    }
+    EXPECT_CV_ERROR(ScoreFusion(d, h, ids, -0.5), "head weight");
+    EXPECT_CV_ERROR(ScoreFusion(d, h, ids, 1e4), "head weight");
+}
+
+/** A trained model's fused patch scores against its parts: twins trained with the same seed score
+    patches by the distance (PatchCore scorer) and by the head alone (SCORE_HEAD); the fused scores
+    must be those combined with the standardisation the model fitted, which, with one class, makes
+    the fused score an exact affine function of the two. */
+TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_head)
+{
+    const MicroDataset data;
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;
+    p.scoreMode = DMAD::SCORE_HEAD;
+    Ptr<DMAD> headOnly = DMAD::create(p);
+    headOnly->train(data.normal, data.anomalous, data.masks);
+    p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
+    p.headWeight = 0.5;
+    Ptr<DMAD> fused = DMAD::create(p);
+    fused->train(data.normal, data.anomalous, data.masks);
+    p.headWeight = 2.0;
+    Ptr<DMAD> fused2 = DMAD::create(p);
+    fused2->train(data.normal, data.anomalous, data.masks);
+
+    for (const Mat& image : data.testImages)
+    {
+        Mat h, f, f2, d;
+        headOnly->computePatchScores(image, h);
+        fused->computePatchScores(image, f);
+        fused2->computePatchScores(image, f2);
+        fused->setScorer(DMAD::SCORER_PATCHCORE);
+        fused->computePatchScores(image, d);
+        fused->setScorer(DMAD::SCORER_DMAD);
+        ASSERT_EQ(h.size(), f.size());
+        // f = a + d / sd + 0.5 h / sh and f2 = a' + d / sd + 2 h / sh, so f2 - f = c + 1.5 h / sh:
+        // (f2 - f) is affine in h alone, and (4 f - f2) = c' + 3 d / sd affine in d alone
+        const Mat hf = h.reshape(1, (int)h.total()), df = d.reshape(1, (int)d.total());
+        const Mat diff = Mat(f2 - f).reshape(1, (int)f.total()), mix = Mat(4 * f - f2).reshape(1, (int)f.total());
+        const std::pair<Mat, Mat> pairs[] = { { hf, diff }, { df, mix } };
+        for (const std::pair<Mat, Mat>& pair : pairs)
+        {
+            // least squares line through (x, y); its residual must be float rounding only
+            Mat A(pair.first.rows, 2, CV_64F), y, coef;
+            for (int i = 0; i < A.rows; i++)
+            {
+                A.at<double>(i, 0) = pair.first.template at<float>(i);
+                A.at<double>(i, 1) = 1.0;
+            }
+            pair.second.convertTo(y, CV_64F);
+            ASSERT_TRUE(cv::solve(A, y, coef, DECOMP_SVD));
+            double ySpread, yMax;
+            minMaxLoc(y, &ySpread, &yMax);
+            ySpread = yMax - ySpread;
+            EXPECT_LT(cv::norm(Mat(A * coef), y, NORM_INF), 1e-4 * std::max(1.0, ySpread));
+            EXPECT_GT(coef.at<double>(0), 0);  // both parts raise the score
+        }
+    }
+}
+
+TEST(DMAD_ScoreFusion, survives_save_and_load)
+{
+    const MicroDataset data;
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;
+    Ptr<DMAD> model = DMAD::create(p);
+    model->train(data.normal, data.anomalous, data.masks);
+    ASSERT_EQ(DMAD::SCORE_DISTANCE_AND_HEAD, model->getParams().scoreMode);
+    const String file = cv::tempfile(".yml.gz");
+    model->save(file);
+    Ptr<DMAD> back = DMAD::load(file);
+    EXPECT_EQ(DMAD::SCORE_DISTANCE_AND_HEAD, back->getParams().scoreMode);
+    EXPECT_EQ(p.headWeight, back->getParams().headWeight);
+    for (const Mat& image : data.testImages)
+    {
+        Mat a, b;
+        model->computePatchScores(image, a);
+        back->computePatchScores(image, b);
+        EXPECT_EQ(0, cv::norm(a, b, NORM_INF));
+    }
+    std::remove(file.c_str());
+}
+
+TEST(DMAD_ScoreFusion, bad_parameters)
+{
+    DMAD::Params p = microParams();
+    p.scoreMode = 2;
+    EXPECT_CV_ERROR(DMAD::create(p), "unknown score mode 2");
+    p = microParams();
+    p.headWeight = -0.1;
+    EXPECT_CV_ERROR(DMAD::create(p), "headWeight");
+    p.headWeight = std::numeric_limits<double>::infinity();
+    EXPECT_CV_ERROR(DMAD::create(p), "headWeight");
+    p.headWeight = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_CV_ERROR(DMAD::create(p), "headWeight");
+}
+
+}} // namespace

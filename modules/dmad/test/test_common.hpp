@@ -19,6 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -99,6 +100,15 @@ inline std::string testDataFile(const std::string& relative)
 #else
     return relative;
 #endif
+}
+
+//! The q quantile with linear interpolation, as numpy.quantile's default (the tests' reference).
+inline double quantileOf(std::vector<float> v, double q)
+{
+    std::sort(v.begin(), v.end());
+    const double at = q * (double)(v.size() - 1);
+    const size_t below = (size_t)at, above = std::min(below + 1, v.size() - 1);
+    return v[below] + (at - (double)below) * ((double)v[above] - v[below]);
 }
 
 //! Asserts that `statement` throws a cv::Exception whose message contains `fragment`.

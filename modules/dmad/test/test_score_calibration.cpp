@@ -20,15 +20,6 @@ using cv::dmad::ClassCentroids;
 using cv::dmad::DecisionCalibration;
 using cv::dmad::ScoreCalibration;
 
-//! The q quantile with linear interpolation, as numpy.quantile's default.
-double quantileOf(std::vector<float> v, double q)
-{
-    std::sort(v.begin(), v.end());
-    const double at = q * (double)(v.size() - 1);
-    const size_t below = (size_t)at, above = std::min(below + 1, v.size() - 1);
-    return v[below] + (at - (double)below) * ((double)v[above] - v[below]);
-}
-
 double f1At(const std::vector<float>& normal, const std::vector<float>& anomalous, double t)
 {
     double tp = 0, fp = 0;

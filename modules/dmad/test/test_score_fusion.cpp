@@ -15,15 +15,6 @@ namespace opencv_test { namespace {
 
 using cv::dmad::ScoreFusion;
 
-//! The q quantile with linear interpolation, as numpy.quantile's default.
-double quantileOf(std::vector<float> v, double q)
-{
-    std::sort(v.begin(), v.end());
-    const double at = q * (double)(v.size() - 1);
-    const size_t below = (size_t)at, above = std::min(below + 1, v.size() - 1);
-    return v[below] + (at - (double)below) * ((double)v[above] - v[below]);
-}
-
 double standardised(const std::vector<float>& normal, double x)
 {
     const double median = quantileOf(normal, 0.5);

@@ -12,8 +12,9 @@
 namespace cv {
 namespace dmad {
 
-static double quantile(std::vector<float> v, double q)
+double linearQuantile(std::vector<float> v, double q)
 {
+    CV_Assert(!v.empty());
     std::sort(v.begin(), v.end());
     const double at = q * (double)(v.size() - 1);
     const size_t below = (size_t)std::floor(at);
@@ -66,8 +67,8 @@ ScoreCalibration::ScoreCalibration(const std::vector<float>& normalScores, const
         CV_Assert(std::isfinite(s));
     normalCount_ = (int)normalScores.size();
     anomalyCount_ = (int)anomalyScores.size();
-    normalMedian_ = quantile(normalScores, 0.5);
-    threshold_ = anomalyScores.empty() ? quantile(normalScores, kNormalQuantile)
+    normalMedian_ = linearQuantile(normalScores, 0.5);
+    threshold_ = anomalyScores.empty() ? linearQuantile(normalScores, kNormalQuantile)
                                        : f1OptimalThreshold(normalScores, anomalyScores);
 }
 

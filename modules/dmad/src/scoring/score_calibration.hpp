@@ -12,6 +12,10 @@
 namespace cv {
 namespace dmad {
 
+/** The q quantile of values with linear interpolation between neighbours (numpy.quantile's
+    default); values must not be empty. Shared by ScoreCalibration and ScoreFusion. */
+CV_EXPORTS double linearQuantile(std::vector<float> values, double q);
+
 /** The decision threshold of one scorer, set on images training did not fit on, and the score
     normalisation that puts it at 0.5 (so a score reads the same for every model and scorer).
     - normal scores alone (unsupervised): the threshold is their kNormalQuantile quantile (linear

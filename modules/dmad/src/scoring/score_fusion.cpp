@@ -4,6 +4,7 @@
 
 #include "precomp.hpp"
 #include "scoring/score_fusion.hpp"
+#include "scoring/score_calibration.hpp"
 #include "io/persistence.hpp"
 
 #include <algorithm>
@@ -16,18 +17,10 @@ namespace {
 
 //! Median and spread (kSpreadQuantile quantile - median); the spread is kept positive so that
 //! identical scores still standardise.
-void medianAndSpread(std::vector<float> v, double& median, double& spread)
+void medianAndSpread(const std::vector<float>& v, double& median, double& spread)
 {
-    CV_Assert(!v.empty());
-    std::sort(v.begin(), v.end());
-    auto quantile = [&](double q) {
-        const double at = q * (double)(v.size() - 1);
-        const size_t below = (size_t)std::floor(at);
-        const size_t above = std::min(below + 1, v.size() - 1);
-        return v[below] + (at - (double)below) * ((double)v[above] - (double)v[below]);
-    };
-    median = quantile(0.5);
-    spread = std::max(quantile(ScoreFusion::kSpreadQuantile) - median, 1e-6 * std::max(1.0, std::abs(median)));
+    median = linearQuantile(v, 0.5);
+    spread = std::max(linearQuantile(v, ScoreFusion::kSpreadQuantile) - median, 1e-6 * std::max(1.0, std::abs(median)));
 }
 
 bool validWeight(double w)

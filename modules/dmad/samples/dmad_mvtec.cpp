@@ -388,7 +388,7 @@ int main(int argc, char** argv)
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
     double headWeight = -1;
     std::string scoreMode;
-    bool baseline = true;
+    bool baseline = true, update = false;
     CLI::App& app = options.app();
     app.add_option("--data", data,
                    "dataset root(s), comma-separated, whose classes form one unified model: MVTec-AD layout "
@@ -438,6 +438,9 @@ int main(int argc, char** argv)
     app.add_option("--synthetic-weight", syntheticWeight,
                    "override the loss weight of synthetic defects in unsupervised training (-1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_flag("--update", update,
+                 "with --load and --anomalies: add the annotated anomalies to the loaded model (DMAD::update) "
+                 "before evaluating it, instead of training with them from the start");
     app.add_option("--score", scoreMode,
                    "what the DMAD score is made of: distance+head (the default: the standardised distance plus "
                    "--head-weight times the standardised head score) or head (the head alone, the reference code)")
@@ -531,22 +534,29 @@ int main(int argc, char** argv)
             classIds.push_back(split.classIndex(s.className));
             nTrain[s.className]++;
         }
-        int unusable = 0;
+        // an annotated anomaly trains only through its mask: a class without masks, or a mask that
+        // marks nothing (some datasets have them), leaves the sample out of training
+        int withoutMask = 0, emptyMask = 0;
         for (const dmad::DatasetSample& s : taken)
         {
             if (s.maskPath.empty())
             {
-                unusable++;
+                withoutMask++;
+                continue;
+            }
+            if (countNonZero(dmad::readImage(s.maskPath, IMREAD_GRAYSCALE)) == 0)
+            {
+                emptyMask++;
+                std::cerr << "dmad_mvtec: the mask of " << s.imagePath << " marks no defect pixel: "
+                          << "removed from the test set, not used for training" << std::endl;
                 continue;
             }
             anomalousFiles.push_back(s.imagePath);
             maskFiles.push_back(s.maskPath);
+            classIds.push_back(split.classIndex(s.className));
         }
-        for (const dmad::DatasetSample& s : taken)
-            if (!s.maskPath.empty())
-                classIds.push_back(split.classIndex(s.className));
-        if (unusable > 0)
-            std::cerr << "dmad_mvtec: " << unusable << " annotated anomalies come from classes without masks: "
+        if (withoutMask > 0)
+            std::cerr << "dmad_mvtec: " << withoutMask << " annotated anomalies come from classes without masks: "
                       << "removed from the test set, not used for training" << std::endl;
 
         Ptr<dmad::DMAD> detector;
@@ -559,8 +569,28 @@ int main(int argc, char** argv)
             params = detector->getParams();
             params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
             detector->setScorer(params.scorer);
-            std::cerr << "dmad_mvtec: evaluating " << loadPath << " (no training)" << std::endl;
+            if (update)
+            {
+                if (anomalousFiles.empty())
+                    CV_Error(Error::StsBadArg, "--update needs --anomalies from classes with masks");
+                std::vector<int> anomalyClassIds(classIds.end() - (long)anomalousFiles.size(), classIds.end());
+                std::vector<Mat> images, masks;
+                for (size_t i = 0; i < anomalousFiles.size(); i++)
+                {
+                    images.push_back(dmad::readImage(anomalousFiles[i]));
+                    masks.push_back(dmad::readImage(maskFiles[i], IMREAD_GRAYSCALE));
+                }
+                trainTimer.start();
+                detector->update(images, masks, anomalyClassIds);
+                trainTimer.stop();
+                std::cerr << "dmad_mvtec: " << loadPath << " updated with " << images.size()
+                          << " annotated anomalies in " << trainTimer.getTimeSec() << " s" << std::endl;
+            }
+            else
+                std::cerr << "dmad_mvtec: evaluating " << loadPath << " (no training)" << std::endl;
         }
+        else if (update)
+            CV_Error(Error::StsBadArg, "--update needs --load (a trained model to update)");
         else
         {
             detector = dmad::DMAD::create(params);
@@ -568,7 +598,7 @@ int main(int argc, char** argv)
             detector->trainFromFiles(normalFiles, anomalousFiles, maskFiles, classIds);
             trainTimer.stop();
         }
-        if (!savePath.empty() && loadPath.empty())
+        if (!savePath.empty() && (loadPath.empty() || update))
         {
             detector->save(savePath);
             std::cerr << "dmad_mvtec: model saved to " << savePath << std::endl;
@@ -607,6 +637,7 @@ int main(int argc, char** argv)
              << "    \"scorer\": " << jsonString(scorerName) << ",\n"
              << "    \"seed\": " << seed << ",\n"
              << "    \"loaded_model\": " << jsonString(loadPath) << ",\n"
+             << "    \"updated\": " << (update ? "true" : "false") << ",\n"
              << "    \"threads\": " << getNumThreads() << ",\n"
              << "    \"epochs\": " << params.training.epochs << ",\n"
              << "    \"neighbours\": " << params.neighbours << ",\n"
@@ -662,7 +693,7 @@ int main(int argc, char** argv)
                  << jsonNumber(peerTimings.searchMs / std::max(1.0, peerTimings.images)) << ",\n"
                  << "    \"patchcore_total_ms_per_image\": " << jsonNumber(msPerImage(peerTimings)) << ",\n"
                  << "    \"dmad_over_patchcore\": " << jsonNumber(msPerImage(t) / msPerImage(peerTimings)) << ",\n";
-        json << "    \"train_s\": " << jsonNumber(loadPath.empty() ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
+        json << "    \"train_s\": " << jsonNumber(loadPath.empty() || update ? trainTimer.getTimeSec() : NAN) << "\n  }\n}\n";
         dmad_samples::writeFileAtomically(out + "/results.json", json.str());
 
         // scores.csv: one line per test image

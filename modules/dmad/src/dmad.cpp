@@ -58,6 +58,12 @@ public:
         trainFrom(ImageSource(normalImages), ImageSource(anomalousImages), ImageSource(anomalyMasks), classIds);
     }
 
+    void update(InputArrayOfArrays anomalousImages, InputArrayOfArrays anomalyMasks,
+                const std::vector<int>& classIds) CV_OVERRIDE
+    {
+        updateWith(ImageSource(anomalousImages), ImageSource(anomalyMasks), classIds);
+    }
+
     void trainFromFiles(const std::vector<String>& normalFiles, const std::vector<String>& anomalousFiles,
                         const std::vector<String>& maskFiles, const std::vector<int>& classIds) CV_OVERRIDE
     {
@@ -579,6 +585,7 @@ private:
                    const std::vector<int>& classIds);
     void trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                  const std::vector<int>& classIds, ClassCentroids& classes);
+    void updateWith(const ImageSource& anomalous, const ImageSource& masks, const std::vector<int>& classIds);
     ScoreFusion fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
                                const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
                                const ScoringHead& head) const;
@@ -774,6 +781,114 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     enhancement_ = enhancement;
     head_ = head;
     fusion_ = fusion;
+}
+
+namespace {
+
+//! A deep copy of an Algorithm through its file form (update() trains copies, so a failure changes nothing).
+template <typename T>
+Ptr<T> copyOf(const T& algorithm, const Ptr<T>& shell)
+{
+    FileStorage out(".yml", FileStorage::WRITE | FileStorage::MEMORY);
+    out << "copy" << "{";
+    algorithm.write(out);
+    out << "}";
+    FileStorage in(out.releaseAndGetString(), FileStorage::READ | FileStorage::MEMORY);
+    shell->read(in["copy"]);
+    return shell;
+}
+
+//! The head's anomaly scores of pool patches with their cached neighbours.
+std::vector<float> headScoresOf(const TrainingPatches& pool, const Mat& normalBank, const Mat& abnormalBank,
+                                const KnowledgeEnhancement& enhancement, const ScoringHead& head,
+                                Mat (*gather)(const Mat&, const Mat&))
+{
+    Mat representation, scores;
+    enhancement.compute(pool.features, gather(normalBank, pool.normalNeighbours),
+                        gather(abnormalBank, pool.abnormalNeighbours), representation);
+    head.compute(representation, scores);
+    return std::vector<float>(scores.begin<float>(), scores.end<float>());
+}
+
+} // namespace
+
+/* update(): the annotated patches join (a copy of) the abnormal bank; the normal bank's entries,
+   each with its neighbours from other images, stand in for the normal training patches, which the
+   model does not keep; copies of the enhancement and head are refined and the head's
+   standardisation moved so that those entries keep their standardised scores. Nothing of the model
+   changes until every step has succeeded. */
+void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks, const std::vector<int>& classIds)
+{
+    CV_TRACE_FUNCTION();
+    requireTrained();
+    if (!head_)
+        CV_Error(Error::StsError, "dmad: update() needs a model with a scoring head (this one was trained for the "
+                                  "PatchCore scorer only)");
+    const int n = anomalous.size();
+    if (n < 1)
+        CV_Error(Error::StsBadArg, "dmad: update() got no anomalous image");
+    if (masks.size() != n)
+        CV_Error(Error::StsBadArg, cv::format("dmad: %d anomalous images but %d masks", n, masks.size()));
+    if (!classIds.empty() && (int)classIds.size() != n)
+        CV_Error(Error::StsBadSize, cv::format("dmad: %d class ids for %d images", (int)classIds.size(), n));
+    const int64 startTicks = getTickCount();
+    const Ptr<MemoryBank> normalBank = banks_->getNormalBank(), abnormalBank = banks_->getAbnormalBank();
+
+    // new image ids after every id either bank holds, so leave-one-image-out tells them apart
+    double maxNormalId = -1, maxAbnormalId = -1;
+    minMaxLoc(normalBank->getImageIds(), nullptr, &maxNormalId);
+    minMaxLoc(abnormalBank->getImageIds(), nullptr, &maxAbnormalId);
+    const int firstId = (int)std::max(maxNormalId, maxAbnormalId) + 1;
+    std::vector<int> paddedClassIds;
+    if (!classIds.empty())
+    {
+        paddedClassIds.assign(firstId, -1);
+        paddedClassIds.insert(paddedClassIds.end(), classIds.begin(), classIds.end());
+    }
+    DualMemoryBank::Sources added;
+    addAnnotatedPatches(*extractor_, featureScale_, anomalous, masks, firstId, paddedClassIds, added);
+
+    Ptr<MemoryBank> extended = MemoryBank::create(abnormalBank->getParams());
+    extended->add(abnormalBank->getFeatures(), abnormalBank->getImageIds(), abnormalBank->getClassIds());
+    extended->add(added.annotated, added.annotatedImageIds, added.annotatedClassIds);
+
+    const int k = params_.neighbours;
+    TrainingPatches normalPool, annotatedPool;
+    normalPool.features = normalBank->getFeatures();
+    findPoolNeighbors(normalPool, normalBank->getImageIds(), *normalBank, *extended, k, "update-neighbours");
+    annotatedPool.features = added.annotated;
+    findPoolNeighbors(annotatedPool, added.annotatedImageIds, *normalBank, *extended, k, "update-neighbours-anomalies");
+
+    KnowledgeEnhancement::Params shell;
+    shell.featureDims = 1;
+    ScoringHead::Params headShell;
+    headShell.inputDims = headShell.hiddenDims = 1;
+    Ptr<KnowledgeEnhancement> enhancement = copyOf(*enhancement_, KnowledgeEnhancement::create(shell));
+    Ptr<ScoringHead> head = copyOf(*head_, ScoringHead::create(headShell));
+    const Mat normalFeatures = normalBank->getFeatures(), abnormalFeatures = extended->getFeatures();
+    const std::vector<float> before =
+        headScoresOf(normalPool, normalFeatures, abnormalFeatures, *enhancement, *head, &DMADImpl::gatherRows);
+    DMAD::TrainingParams refine = params_.training;
+    refine.epochs = params_.training.updateEpochs;
+    ScoreTrainer(refine, params_.seed, params_.training.annotatedWeight)
+        .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalFeatures, abnormalFeatures);
+    ScoreFusion fusion = fusion_;
+    if (fusion.valid())
+    {
+        const std::vector<float> after =
+            headScoresOf(normalPool, normalFeatures, abnormalFeatures, *enhancement, *head, &DMADImpl::gatherRows);
+        const Mat nearestClasses = classesOf(*normalBank, normalPool.normalNeighbours.col(0).clone());
+        fusion = fusion.withHeadRecentred(before, after,
+                                          std::vector<int>(nearestClasses.begin<int>(), nearestClasses.end<int>()));
+    }
+
+    // commit: the same rows, in the same order, as the extended copy searched
+    abnormalBank->add(added.annotated, added.annotatedImageIds, added.annotatedClassIds);
+    enhancement_ = enhancement;
+    head_ = head;
+    fusion_ = fusion;
+    CV_LOG_INFO(NULL, "dmad: updated with " << n << " annotated anomalies (" << added.annotated.rows << " patches) in "
+                                            << (getTickCount() - startTicks) / getTickFrequency() << " s");
 }
 
 /** ScoreFusion's normal distributions: up to kFusionPatches patches of the normal pool, drawn with

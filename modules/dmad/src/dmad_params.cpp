@@ -25,7 +25,7 @@ DMAD::TrainingParams::TrainingParams()
     : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), noiseStd(0.25), margin(0.5),
       annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5), adaptorLearningRate(5e-4),
       adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4), enhancementWeightDecay(1e-2), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_FEATURE_NOISE)
+      pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(20)
 {
 }
 
@@ -75,7 +75,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate
        << "enhancement_weight_decay" << t.enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << t.syntheticWeight
-       << "pseudo_anomalies" << t.pseudoAnomalies << "distance_features" << (int)distanceFeatures
+       << "pseudo_anomalies" << t.pseudoAnomalies << "update_epochs" << t.updateEpochs << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "calibration_fraction" << calibrationFraction << "calibration_images" << calibrationImages
@@ -115,6 +115,7 @@ void DMAD::Params::read(const FileNode& node)
     textureImages = readInt(node, "texture_images", where);
     training.syntheticWeight = readReal(node, "synthetic_weight", where);
     training.pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
+    training.updateEpochs = node["update_epochs"].empty() ? 20 : readInt(node, "update_epochs", where);
     distanceFeatures = readInt(node, "distance_features", where) != 0;
     normalizeFeatures = readInt(node, "normalize_features", where) != 0;
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
@@ -146,6 +147,8 @@ void validateParams(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, cv::format("dmad: headWeight %g must be in [0, 1000]", p.headWeight));
     if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
+    if (t.updateEpochs < 1)
+        CV_Error(Error::StsBadArg, cv::format("dmad: updateEpochs %d must be >= 1", t.updateEpochs));
     if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || t.epochs < 1 || t.batchPatches < 2)
         CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
                                    "must be positive");

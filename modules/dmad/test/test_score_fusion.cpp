@@ -218,3 +218,95 @@ TEST(DMAD_ScoreFusion, bad_parameters)
 }
 
 }} // namespace
+
+namespace opencv_test { namespace {
+
+/** DMAD::update() on a saved and reloaded unsupervised model: the annotated patches join the
+    abnormal bank, the annotated defect's image scores higher relative to normal images than before,
+    the normal bank entries keep their standardised scores (the head's standardisation moves with
+    the head), the result survives save and load, and bad input changes nothing. */
+TEST(DMAD_Update, adds_annotated_anomalies_to_a_reloaded_model)
+{
+    const MicroDataset data(10);
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;
+    p.training.updateEpochs = 10;
+    Ptr<DMAD> trained = DMAD::create(p);
+    trained->train(data.normal);
+    TempDir dir;
+    const String file = dir.path + "/unsupervised.yml.gz";
+    trained->save(file);
+    Ptr<DMAD> model = DMAD::load(file);
+    const int abnormalBefore = model->getMemoryBanks()->getAbnormalBank()->size();
+    const std::vector<float> before = scoresOf(*model, data.testImages);
+
+    // bad input first: nothing changes
+    EXPECT_CV_ERROR(model->update(data.anomalous, std::vector<Mat>{ data.masks[0] }), "2 anomalous images but 1 masks");
+    EXPECT_CV_ERROR(model->update(data.anomalous, std::vector<Mat>{ Mat::zeros(data.masks[0].size(), CV_8U),
+                                                                     data.masks[1] }),
+                    "marks no defect pixel");
+    EXPECT_CV_ERROR(model->update(data.anomalous, data.masks, std::vector<int>{ 0 }), "class ids");
+    EXPECT_EQ(abnormalBefore, model->getMemoryBanks()->getAbnormalBank()->size());
+    EXPECT_EQ(before, scoresOf(*model, data.testImages));
+
+    model->update(data.anomalous, data.masks);
+    int maskedCells = 0;
+    for (const Mat& m : data.masks)
+        maskedCells += (int)maskedPatchIndices(m, model->getFeatureExtractor()->gridSize()).size();
+    EXPECT_EQ(abnormalBefore + maskedCells, model->getMemoryBanks()->getAbnormalBank()->size());
+    const std::vector<float> after = scoresOf(*model, data.testImages);
+    // test image 1 is the first annotated anomaly; images 0 and 2 are normal
+    const double marginBefore = before[1] - std::max(before[0], before[2]);
+    const double marginAfter = after[1] - std::max(after[0], after[2]);
+    EXPECT_GT(marginAfter, marginBefore) << "the annotated defect did not gain on the normal images";
+
+    const String updatedFile = dir.path + "/updated.yml.gz";
+    model->save(updatedFile);
+    EXPECT_EQ(after, scoresOf(*DMAD::load(updatedFile), data.testImages));
+
+    // a PatchCore-only model has no head to refine
+    DMAD::Params pc = microParams();
+    pc.scorer = DMAD::SCORER_PATCHCORE;
+    pc.calibrationImages = 0;
+    Ptr<DMAD> patchcore = DMAD::create(pc);
+    patchcore->train(data.normal);
+    EXPECT_CV_ERROR(patchcore->update(data.anomalous, data.masks), "scoring head");
+}
+
+TEST(DMAD_ScoreFusion, head_recentring_keeps_normal_patches_standardised_scores)
+{
+    RNG rng(9);
+    std::vector<float> d, h, after;
+    std::vector<int> ids;
+    for (int i = 0; i < 3 * ScoreFusion::kMinClassPatches; i++)
+    {
+        const int c = i % 3;  // classes 0 and 1 have standardisations of their own; -1 none
+        d.push_back((float)rng.uniform(1.0, 5.0) * (c + 1));
+        h.push_back((float)rng.uniform(-2.0, 1.0) + c);
+        ids.push_back(c == 2 ? -1 : c);
+    }
+    const ScoreFusion f(d, h, ids, 1.0);
+    // a refined head: another scale and offset, per class, plus a little noise
+    for (size_t i = 0; i < h.size(); i++)
+        after.push_back((float)(h[i] * (ids[i] == 0 ? 3.0 : 0.5) + (ids[i] == 0 ? 7.0 : -2.0) +
+                                rng.gaussian(1e-3)));
+    const ScoreFusion moved = f.withHeadRecentred(h, after, ids);
+    Mat s0, s1;
+    f.combine(column(d), column(h), column(ids), s0);
+    moved.combine(column(d), column(after), column(ids), s1);
+    // per class, the standardised scores' median and upper tail stay where they were
+    for (int c : { 0, 1, -1 })
+    {
+        std::vector<float> a, b;
+        for (size_t i = 0; i < ids.size(); i++)
+            if (ids[i] == c)
+            {
+                a.push_back(s0.at<float>((int)i));
+                b.push_back(s1.at<float>((int)i));
+            }
+        EXPECT_NEAR(quantileOf(a, 0.5), quantileOf(b, 0.5), 0.02) << "class " << c;
+        EXPECT_NEAR(quantileOf(a, 0.99), quantileOf(b, 0.99), 0.02) << "class " << c;
+    }
+}
+
+}} // namespace

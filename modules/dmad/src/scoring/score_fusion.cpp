@@ -91,6 +91,56 @@ void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat
     scores = out;
 }
 
+ScoreFusion ScoreFusion::withHeadRecentred(const std::vector<float>& before, const std::vector<float>& after,
+                                           const std::vector<int>& classIds) const
+{
+    CV_Assert(fitted_ && !before.empty() && before.size() == after.size() && before.size() == classIds.size());
+    // (after - m') / s' must have the median and spread that (before - m) / s had:
+    // s' = s * spread(after) / spread(before), m' = median(after) - s' (median(before) - m) / s
+    auto moved = [](const Standardisation& st, const std::vector<float>& b, const std::vector<float>& a) {
+        double mb, sb, ma, sa;
+        medianAndSpread(b, mb, sb);
+        medianAndSpread(a, ma, sa);
+        Standardisation out = st;
+        out.headSpread = st.headSpread * sa / sb;
+        out.headMedian = ma - out.headSpread * (mb - st.headMedian) / st.headSpread;
+        return out;
+    };
+    ScoreFusion f = *this;
+    // the pooled standardisation serves the patches without one of their own: moved by those
+    // where there are enough of them, else by all
+    std::vector<float> pooledBefore, pooledAfter;
+    for (size_t i = 0; i < classIds.size(); i++)
+        if (!perClass_.count(classIds[i]))
+        {
+            pooledBefore.push_back(before[i]);
+            pooledAfter.push_back(after[i]);
+        }
+    f.pooled_ = (int)pooledBefore.size() >= kMinRecentrePatches ? moved(pooled_, pooledBefore, pooledAfter)
+                                                                 : moved(pooled_, before, after);
+    for (auto& c : f.perClass_)
+    {
+        std::vector<float> b, a;
+        for (size_t i = 0; i < classIds.size(); i++)
+            if (classIds[i] == c.first)
+            {
+                b.push_back(before[i]);
+                a.push_back(after[i]);
+            }
+        if ((int)b.size() >= kMinRecentrePatches)
+            c.second = moved(c.second, b, a);
+        else
+        {
+            // the pooled shift, applied to the class's own standardisation
+            const double ratio = f.pooled_.headSpread / pooled_.headSpread;
+            const double shift = f.pooled_.headMedian - pooled_.headMedian * ratio;
+            c.second.headSpread *= ratio;
+            c.second.headMedian = c.second.headMedian * ratio + shift;
+        }
+    }
+    return f;
+}
+
 void ScoreFusion::writeOne(FileStorage& fs, const Standardisation& s)
 {
     fs << "distance_median" << s.distanceMedian << "distance_spread" << s.distanceSpread << "head_median"

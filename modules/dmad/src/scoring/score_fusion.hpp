@@ -57,6 +57,17 @@ public:
         @param classIds the class of each nearest normal entry (n values, CV_32S) */
     void combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const;
 
+    /** The same fusion with each head standardisation moved (median and spread) so that normal
+        patches' head scores `after` a refinement of the head standardise as their scores `before` it
+        did; DMAD::update() calls it, so the distance part and the calibrated thresholds keep their
+        meaning. A class with fewer than kMinRecentrePatches patches moves as the pooled one, which
+        moves with the patches that have no standardisation of their own (all, when they are too few).
+        @param before, after the head's scores of the same normal patches
+        @param classIds the class of each one's nearest normal entry */
+    ScoreFusion withHeadRecentred(const std::vector<float>& before, const std::vector<float>& after,
+                                  const std::vector<int>& classIds) const;
+    static constexpr int kMinRecentrePatches = 100;
+
     void write(FileStorage& fs) const;
     //! Reads what write() wrote; an absent node gives an unfitted fusion.
     void read(const FileNode& node, const String& where);

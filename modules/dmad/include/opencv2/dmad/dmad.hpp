@@ -80,6 +80,7 @@ public:
         signal). 0: none, as the reference code. */
         CV_PROP_RW double syntheticWeight;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
+        CV_PROP_RW int updateEpochs;      //!< DMAD::update(): passes over the normal bank's entries
     };
 
     struct CV_EXPORTS_W_SIMPLE Params
@@ -162,6 +163,20 @@ public:
                                         const std::vector<String>& anomalousFiles = std::vector<String>(),
                                         const std::vector<String>& maskFiles = std::vector<String>(),
                                         const std::vector<int>& classIds = std::vector<int>()) = 0;
+
+    /** @brief Adds annotated anomalies to a trained model: defects annotated one by one after
+    deployment. Their masked patches join the abnormal bank, and the enhancement and head are refined
+    for TrainingParams::updateEpochs on them against the normal bank's entries (each with its
+    neighbours from other images), so the normal training images are neither needed nor re-searched.
+    The head's standardisation in the SCORE_DISTANCE_AND_HEAD score is moved so that normal patches
+    keep their standardised scores, and with them the calibrated thresholds their meaning.
+    @param anomalousImages annotated anomalies (as for train()).
+    @param anomalyMasks one mask per image, the image's size, non-zero on the defect.
+    @param classIds optional class id per image (the ids given to train()).
+    @throws cv::Exception for a model without a scoring head (PatchCore only) or bad input; the model
+    is then unchanged. */
+    CV_WRAP virtual void update(InputArrayOfArrays anomalousImages, InputArrayOfArrays anomalyMasks,
+                                const std::vector<int>& classIds = std::vector<int>()) = 0;
 
     /** @brief Scores one image.
     @param image as for train().

@@ -5,7 +5,12 @@
 #                sources are left untouched) and unpack it once;
 #   2. configure core, imgproc, imgcodecs, dnn, ts and dmad with -DOPENCV_EXTRA_MODULES_PATH=<repo>/modules;
 #   3. build     opencv_dmad, opencv_dmad_eval and their tests only (under nice, with ccache);
-#   4. test      bin/opencv_test_dmad_eval, then bin/opencv_test_dmad.
+#   4. test      bin/opencv_test_dmad_eval, then bin/opencv_test_dmad;
+#   5. perf      bin/opencv_perf_dmad, three samples each;
+#   6. python    OpenCV's python3 bindings (cv2) of the same build: the module's Python tests
+#                (modules/dmad/misc/python/test) under OpenCV's runner, and a model trained and saved
+#                from Python that the standalone build/bin/dmad_detect scores the same
+#                (scripts/check-python-bindings.sh).
 # Everything lives in a work folder outside the repository, reused by reruns (download, build tree, ccache).
 #
 # Environment:
@@ -15,6 +20,9 @@
 #   DMAD_DEBIAN_MIRROR  Debian mirror URI (default: the first non-security one in the system's apt sources)
 #   DMAD_DEBIAN_SUITE   suite of the source package (default: this system's codename, e.g. bookworm)
 #   DMAD_SHARED_PATH    shared data and models folder for the tests (default: <repo>/../shared when present)
+#   DMAD_CONTRIB_PYTHON 0: leave out the python3 bindings and their phase (default: 1, with Debian's
+#                       python3-dev and python3-numpy)
+#   DMAD_CONTRIB_CONFIGURE_ONLY  1: stop after configuring (prepare a build while the CPUs are busy)
 #   VERBOSE=1           stream the build output instead of only logging it
 # Extra arguments go to the test executable (e.g. --gtest_filter=...).
 set -euo pipefail
@@ -44,6 +52,11 @@ phase_start download
 packages=(build-essential cmake dpkg-dev xz-utils ccache
           libprotobuf-dev protobuf-compiler zlib1g-dev libpng-dev libjpeg-dev
           libeigen3-dev libnanoflann-dev)
+with_python=${DMAD_CONTRIB_PYTHON:-1}
+# Debian's interpreter, headers and numpy (not one of a pyenv or venv earlier in PATH): cv2 is built
+# against them and its tests run with them.
+python=/usr/bin/python3
+[ "$with_python" = 1 ] && packages+=(python3-dev python3-numpy)
 install_missing_packages "${packages[@]}"
 
 srcroot=$work/src
@@ -83,19 +96,27 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   if command -v ninja >/dev/null; then generator=(-G Ninja); else generator=(-G "Unix Makefiles"); fi
 fi
 # The minimal configure of docs/build-notes.md (every option that would build bundled 3rdparty code is off:
-# the +dfsg tarball has no 3rdparty/), plus dmad as an extra module and its tests.
+# the +dfsg tarball has no 3rdparty/), plus dmad as an extra module and its tests, and the python3
+# bindings with python_tests (the module that writes opencv_python_tests.cfg, the list of test folders
+# OpenCV's Python test runner discovers, modules/dmad/misc/python/test among them).
+modules=core,imgproc,imgcodecs,dnn,ts,dmad_eval,dmad
+python_args=(-DBUILD_opencv_python3=OFF)
+if [ "$with_python" = 1 ]; then
+  modules+=,python3,python_tests
+  python_args=(-DBUILD_opencv_python3=ON "-DPYTHON3_EXECUTABLE=$python" "-DPYTHON_DEFAULT_EXECUTABLE=$python")
+fi
 cmake_args=(
   -S "$src" -B "$build" "${generator[@]}"
   -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DENABLE_CCACHE=OFF
-  -DBUILD_LIST=core,imgproc,imgcodecs,dnn,ts,dmad_eval,dmad
+  "-DBUILD_LIST=$modules"
   "-DOPENCV_EXTRA_MODULES_PATH=$repo/modules"
   -DBUILD_TESTS=ON -DBUILD_PERF_TESTS=ON -DBUILD_EXAMPLES=OFF -DBUILD_opencv_apps=OFF -DBUILD_DOCS=OFF
   -DWITH_QUIRC=OFF -DWITH_CAROTENE=OFF -DWITH_IPP=OFF -DWITH_ADE=OFF -DWITH_ITT=OFF -DWITH_OPENCL=OFF
   -DBUILD_PROTOBUF=OFF -DWITH_PROTOBUF=ON -DPROTOBUF_UPDATE_FILES=ON -DOPENCV_DOWNLOAD_TRIES_LIST=
   -DWITH_TIFF=OFF -DWITH_WEBP=OFF -DWITH_OPENJPEG=OFF -DWITH_JASPER=OFF -DWITH_OPENEXR=OFF -DWITH_GDAL=OFF
   -DWITH_GDCM=OFF -DWITH_FFMPEG=OFF -DWITH_GSTREAMER=OFF -DWITH_GTK=OFF -DWITH_QT=OFF -DWITH_VTK=OFF
-  -DWITH_1394=OFF -DWITH_V4L=OFF -DBUILD_opencv_python3=OFF -DBUILD_opencv_python2=OFF -DBUILD_JAVA=OFF
+  -DWITH_1394=OFF -DWITH_V4L=OFF "${python_args[@]}" -DBUILD_opencv_python2=OFF -DBUILD_JAVA=OFF
 )
 cmake "${cmake_args[@]}" >"$logs/configure.log" 2>&1 || {
   grep -n -A8 'CMake Error' "$logs/configure.log" | head -n 60 >&2 || tail -n 40 "$logs/configure.log" >&2
@@ -105,14 +126,26 @@ grep -q 'To be built:.*dmad' "$logs/configure.log" && grep -q 'To be built:.*dma
   grep -n -B2 -A6 'dmad' "$logs/configure.log" | head -n 40 >&2
   fail "dmad or dmad_eval is not among the modules to be built, see $logs/configure.log"
 }
+if [ "$with_python" = 1 ] && ! grep -q 'To be built:.*python3' "$logs/configure.log"; then
+  grep -n -A6 -- '--   Python 3:' "$logs/configure.log" >&2 || true
+  fail "python3 is not among the modules to be built (python3-dev, python3-numpy?), see $logs/configure.log"
+fi
 grep -E '^--\s+(To be built|Disabled|Unavailable):' "$logs/configure.log" || true
 phase_end
+if [ "${DMAD_CONTRIB_CONFIGURE_ONLY:-0}" = 1 ]; then
+  trap - ERR
+  summary
+  echo "configured in $build (DMAD_CONTRIB_CONFIGURE_ONLY=1: not built)"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 phase_start build
 echo "nice -n 10, $jobs jobs, ccache in $CCACHE_DIR; log: $logs/build.log"
 ccache -z >/dev/null 2>&1 || true
-build_cmd=(nice -n 10 cmake --build "$build" --target opencv_dmad opencv_dmad_eval opencv_test_dmad opencv_test_dmad_eval opencv_perf_dmad -j "$jobs")
+targets=(opencv_dmad opencv_dmad_eval opencv_test_dmad opencv_test_dmad_eval opencv_perf_dmad)
+[ "$with_python" = 1 ] && targets+=(opencv_python3)
+build_cmd=(nice -n 10 cmake --build "$build" --target "${targets[@]}" -j "$jobs")
 rc=0
 if [ "${VERBOSE:-0}" = 1 ]; then
   "${build_cmd[@]}" 2>&1 | tee "$logs/build.log" || rc=$?   # pipefail: the build's status
@@ -162,7 +195,18 @@ if grep -q "^\[  FAILED  \]" "$logs/perf.log"; then rc=1; fi
 [ "$rc" -eq 0 ] || fail "opencv_perf_dmad failed (exit $rc), see $logs/perf.log"
 phase_end
 
+# ---------------------------------------------------------------------------------------------------------------
+python_verdict=""
+if [ "$with_python" = 1 ]; then
+  phase_start python
+  rc=0
+  DMAD_PYTHON=$python "$repo/scripts/check-python-bindings.sh" "$build" "$src" 2>&1 | tee "$logs/python.log" || rc=$?
+  [ "$rc" -eq 0 ] || fail "scripts/check-python-bindings.sh exited with $rc, see $logs/python.log"
+  python_verdict="; python3 bindings: $(sed -n 's/^check-python-bindings: PASS: //p' "$logs/python.log" | tail -n1)"
+  phase_end
+fi
+
 trap - ERR
 summary
 echo "VERDICT: PASS: dmad and dmad_eval built in-tree with OpenCV $ocv_version; opencv_test_dmad: $ran tests, none failed," \
-     "${skipped:-0} of them skipped; $(( $(date +%s) - t_script )) s in all"
+     "${skipped:-0} of them skipped${python_verdict}; $(( $(date +%s) - t_script )) s in all"

@@ -88,6 +88,8 @@ std::vector<int> maskedPatchIndices(InputArray maskArg, Size grid)
     return cells;
 }
 
+DualMemoryBank::Sources::Sources() {}
+
 namespace {
 
 //! Ids are optional; given ones must be one CV_32S value per feature row.

@@ -64,28 +64,38 @@ public:
 
     /** @brief Patch features the banks are built from, with their source image and class ids
     (`n x 1` CV_32S each, or empty for -1). Empty parts are simply absent. */
-    struct CV_EXPORTS Sources
+    struct CV_EXPORTS_W_SIMPLE Sources
     {
-        Mat normal, normalImageIds, normalClassIds;
-        Mat annotated, annotatedImageIds, annotatedClassIds;
-        Mat synthetic, syntheticImageIds, syntheticClassIds;
-        Mat textures;
+        //! All parts empty (a wrapped constructor: Python's bindings build the struct through it).
+        CV_WRAP Sources();
+        CV_PROP_RW Mat normal;
+        CV_PROP_RW Mat normalImageIds;
+        CV_PROP_RW Mat normalClassIds;
+        CV_PROP_RW Mat annotated;
+        CV_PROP_RW Mat annotatedImageIds;
+        CV_PROP_RW Mat annotatedClassIds;
+        CV_PROP_RW Mat synthetic;
+        CV_PROP_RW Mat syntheticImageIds;
+        CV_PROP_RW Mat syntheticClassIds;
+        CV_PROP_RW Mat textures;
     };
 
-    CV_WRAP static Ptr<DualMemoryBank> create(const Params& params = Params());
+    CV_WRAP static Ptr<DualMemoryBank> create(
+            const DualMemoryBank::Params& params = DualMemoryBank::Params());
     CV_WRAP static Ptr<DualMemoryBank> load(const String& filename, const String& objname = String());
 
     /** @brief Builds both banks; the annotated part decides between the supervised and the
     unsupervised recipe. Progress goes to the progress callback.
     @param sources the patch features.
     @param withAbnormalBank false builds the normal bank only (enough for the PatchCore scorer). */
-    virtual void build(const Sources& sources, bool withAbnormalBank = true) = 0;
+    CV_WRAP virtual void build(const DualMemoryBank::Sources& sources,
+                               bool withAbnormalBank = true) = 0;
 
     CV_WRAP virtual Ptr<MemoryBank> getNormalBank() const = 0;
     CV_WRAP virtual Ptr<MemoryBank> getAbnormalBank() const = 0;
     //! @brief The AbnormalSource flags of the recipe build() used.
     CV_WRAP virtual int abnormalSources() const = 0;
-    CV_WRAP virtual Params getParams() const = 0;
+    CV_WRAP virtual DualMemoryBank::Params getParams() const = 0;
 };
 
 /** @brief The DMAD "Filter": grid cells that an anomaly mask touches.

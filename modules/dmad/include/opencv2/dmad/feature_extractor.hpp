@@ -69,12 +69,13 @@ public:
     fed x/127.5 - 1, Keras' ImageNet preprocessing). See doc/backbones.md.
     @param model path of the network file; empty keeps the preset's default file name.
     */
-    CV_WRAP static Params preset(const String& name, const String& model = String());
+    CV_WRAP static FeatureExtractor::Params preset(const String& name,
+                                                   const String& model = String());
     CV_WRAP static std::vector<String> presetNames();
 
     /** @brief Creates an extractor and loads its network.
     @throws cv::Exception for a missing or unreadable network file or an unknown layer name. */
-    CV_WRAP static Ptr<FeatureExtractor> create(const Params& params);
+    CV_WRAP static Ptr<FeatureExtractor> create(const FeatureExtractor::Params& params);
 
     /** @brief Loads an extractor saved with save() (the network file is loaded from its path). */
     CV_WRAP static Ptr<FeatureExtractor> load(const String& filename, const String& objname = String());
@@ -98,7 +99,7 @@ public:
     CV_WRAP virtual Size gridSize() const = 0;
     /** @brief The feature dimension D. */
     CV_WRAP virtual int featureDims() const = 0;
-    CV_WRAP virtual Params getParams() const = 0;
+    CV_WRAP virtual FeatureExtractor::Params getParams() const = 0;
 
     /** @brief Passes through to cv::dnn::Net::setPreferableBackend.
     @throws cv::Exception when the OpenCV in use lacks the backend (e.g. no CUDA). */

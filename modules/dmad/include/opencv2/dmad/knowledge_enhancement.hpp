@@ -41,7 +41,7 @@ public:
     };
 
     //! Creates freshly initialised weights (Xavier-normal, as the reference).
-    CV_WRAP static Ptr<KnowledgeEnhancement> create(const Params& params);
+    CV_WRAP static Ptr<KnowledgeEnhancement> create(const KnowledgeEnhancement::Params& params);
     CV_WRAP static Ptr<KnowledgeEnhancement> load(const String& filename, const String& objname = String());
 
     /** @brief Enhanced representations of patches.

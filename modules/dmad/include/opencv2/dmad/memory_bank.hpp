@@ -64,7 +64,7 @@ public:
         void read(const FileNode& node);
     };
 
-    CV_WRAP static Ptr<MemoryBank> create(const Params& params = Params());
+    CV_WRAP static Ptr<MemoryBank> create(const MemoryBank::Params& params = MemoryBank::Params());
 
     /** @brief Whether SEARCH_AUTO uses the KD-tree for a bank of this size and dimension.
 
@@ -124,7 +124,7 @@ public:
     CV_WRAP virtual Mat getFeatures() const = 0;
     CV_WRAP virtual Mat getImageIds() const = 0;  //!< `N x 1` CV_32S
     CV_WRAP virtual Mat getClassIds() const = 0;  //!< `N x 1` CV_32S
-    CV_WRAP virtual Params getParams() const = 0;
+    CV_WRAP virtual MemoryBank::Params getParams() const = 0;
 
     /** @brief Chooses the device of the brute-force search, as FeatureExtractor's target does.
     @param targetId cv::dnn::DNN_TARGET_CPU (the default) or cv::dnn::DNN_TARGET_CUDA. With CUDA,

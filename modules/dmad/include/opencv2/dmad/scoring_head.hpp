@@ -29,7 +29,7 @@ public:
         CV_PROP_RW int seed;
     };
 
-    CV_WRAP static Ptr<ScoringHead> create(const Params& params);
+    CV_WRAP static Ptr<ScoringHead> create(const ScoringHead::Params& params);
     CV_WRAP static Ptr<ScoringHead> load(const String& filename, const String& objname = String());
 
     /** @brief Anomaly scores of representations.

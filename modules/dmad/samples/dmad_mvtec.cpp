@@ -536,7 +536,8 @@ int main(int argc, char** argv)
         }
         // an annotated anomaly trains only through its mask: a class without masks, or a mask that
         // marks nothing (some datasets have them), leaves the sample out of training
-        int withoutMask = 0, emptyMask = 0;
+        int withoutMask = 0;
+        std::vector<Mat> anomalyMasks;  // read once: the check, and update() below
         for (const dmad::DatasetSample& s : taken)
         {
             if (s.maskPath.empty())
@@ -544,15 +545,16 @@ int main(int argc, char** argv)
                 withoutMask++;
                 continue;
             }
-            if (countNonZero(dmad::readImage(s.maskPath, IMREAD_GRAYSCALE)) == 0)
+            const Mat mask = dmad::readImage(s.maskPath, IMREAD_GRAYSCALE);
+            if (countNonZero(mask) == 0)
             {
-                emptyMask++;
                 std::cerr << "dmad_mvtec: the mask of " << s.imagePath << " marks no defect pixel: "
                           << "removed from the test set, not used for training" << std::endl;
                 continue;
             }
             anomalousFiles.push_back(s.imagePath);
             maskFiles.push_back(s.maskPath);
+            anomalyMasks.push_back(mask);
             classIds.push_back(split.classIndex(s.className));
         }
         if (withoutMask > 0)
@@ -574,14 +576,11 @@ int main(int argc, char** argv)
                 if (anomalousFiles.empty())
                     CV_Error(Error::StsBadArg, "--update needs --anomalies from classes with masks");
                 std::vector<int> anomalyClassIds(classIds.end() - (long)anomalousFiles.size(), classIds.end());
-                std::vector<Mat> images, masks;
-                for (size_t i = 0; i < anomalousFiles.size(); i++)
-                {
-                    images.push_back(dmad::readImage(anomalousFiles[i]));
-                    masks.push_back(dmad::readImage(maskFiles[i], IMREAD_GRAYSCALE));
-                }
+                std::vector<Mat> images;
+                for (const String& file : anomalousFiles)
+                    images.push_back(dmad::readImage(file));
                 trainTimer.start();
-                detector->update(images, masks, anomalyClassIds);
+                detector->update(images, anomalyMasks, anomalyClassIds);
                 trainTimer.stop();
                 std::cerr << "dmad_mvtec: " << loadPath << " updated with " << images.size()
                           << " annotated anomalies in " << trainTimer.getTimeSec() << " s" << std::endl;

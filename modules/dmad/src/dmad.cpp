@@ -586,6 +586,10 @@ private:
     void trainOn(const ImageSource& normal, const ImageSource& anomalous, const ImageSource& masks,
                  const std::vector<int>& classIds, ClassCentroids& classes);
     void updateWith(const ImageSource& anomalous, const ImageSource& masks, const std::vector<int>& classIds);
+    static void scorePool(const TrainingPatches& pool, const std::vector<int>& rows, const MemoryBank& normalBank,
+                          const Mat& normalFeatures, const Mat& abnormalFeatures,
+                          const KnowledgeEnhancement& enhancement, const ScoringHead& head,
+                          std::vector<float>& headScores, std::vector<float>* distances, std::vector<int>* classIds);
     ScoreFusion fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
                                const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
                                const ScoringHead& head) const;
@@ -798,18 +802,6 @@ Ptr<T> copyOf(const T& algorithm, const Ptr<T>& shell)
     return shell;
 }
 
-//! The head's anomaly scores of pool patches with their cached neighbours.
-std::vector<float> headScoresOf(const TrainingPatches& pool, const Mat& normalBank, const Mat& abnormalBank,
-                                const KnowledgeEnhancement& enhancement, const ScoringHead& head,
-                                Mat (*gather)(const Mat&, const Mat&))
-{
-    Mat representation, scores;
-    enhancement.compute(pool.features, gather(normalBank, pool.normalNeighbours),
-                        gather(abnormalBank, pool.abnormalNeighbours), representation);
-    head.compute(representation, scores);
-    return std::vector<float>(scores.begin<float>(), scores.end<float>());
-}
-
 } // namespace
 
 /* update(): the annotated patches join (a copy of) the abnormal bank; the normal bank's entries,
@@ -853,8 +845,9 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     extended->add(added.annotated, added.annotatedImageIds, added.annotatedClassIds);
 
     const int k = params_.neighbours;
+    const Mat normalFeatures = normalBank->getFeatures(), abnormalFeatures = extended->getFeatures();
     TrainingPatches normalPool, annotatedPool;
-    normalPool.features = normalBank->getFeatures();
+    normalPool.features = normalFeatures;
     findPoolNeighbors(normalPool, normalBank->getImageIds(), *normalBank, *extended, k, "update-neighbours");
     annotatedPool.features = added.annotated;
     findPoolNeighbors(annotatedPool, added.annotatedImageIds, *normalBank, *extended, k, "update-neighbours-anomalies");
@@ -865,9 +858,13 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     headShell.inputDims = headShell.hiddenDims = 1;
     Ptr<KnowledgeEnhancement> enhancement = copyOf(*enhancement_, KnowledgeEnhancement::create(shell));
     Ptr<ScoringHead> head = copyOf(*head_, ScoringHead::create(headShell));
-    const Mat normalFeatures = normalBank->getFeatures(), abnormalFeatures = extended->getFeatures();
-    const std::vector<float> before =
-        headScoresOf(normalPool, normalFeatures, abnormalFeatures, *enhancement, *head, &DMADImpl::gatherRows);
+    std::vector<int> allRows(normalPool.size());
+    for (int i = 0; i < normalPool.size(); i++)
+        allRows[i] = i;
+    std::vector<float> before, after;
+    std::vector<int> nearestClasses;
+    scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, before,
+              nullptr, &nearestClasses);
     DMAD::TrainingParams refine = params_.training;
     refine.epochs = params_.training.updateEpochs;
     ScoreTrainer(refine, params_.seed, params_.training.annotatedWeight)
@@ -875,11 +872,9 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     ScoreFusion fusion = fusion_;
     if (fusion.valid())
     {
-        const std::vector<float> after =
-            headScoresOf(normalPool, normalFeatures, abnormalFeatures, *enhancement, *head, &DMADImpl::gatherRows);
-        const Mat nearestClasses = classesOf(*normalBank, normalPool.normalNeighbours.col(0).clone());
-        fusion = fusion.withHeadRecentred(before, after,
-                                          std::vector<int>(nearestClasses.begin<int>(), nearestClasses.end<int>()));
+        scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, after,
+                  nullptr, nullptr);
+        fusion = fusion.withHeadRecentred(before, after, nearestClasses);
     }
 
     // commit: the same rows, in the same order, as the extended copy searched
@@ -898,8 +893,7 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBa
                                      const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
                                      const ScoringHead& head) const
 {
-    const Mat normalFeatures = normalBank.getFeatures(), abnormalFeatures = abnormalBank.getFeatures();
-    static const int kFusionPatches = 50000, kBlock = 4096;
+    static const int kFusionPatches = 50000;
     std::vector<int> rows(pool.size());
     for (int i = 0; i < pool.size(); i++)
         rows[i] = i;
@@ -908,6 +902,21 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBa
     rows.resize(std::min<size_t>(rows.size(), kFusionPatches));
     std::vector<float> distances, headScores;
     std::vector<int> classIds;
+    scorePool(pool, rows, normalBank, normalBank.getFeatures(), abnormalBank.getFeatures(), enhancement, head,
+              headScores, &distances, &classIds);
+    return ScoreFusion(distances, headScores, classIds, params_.headWeight);
+}
+
+/** The head's anomaly scores of the pool patches `rows`, with their cached neighbours, in blocks (the
+    representation of a whole pool would take gigabytes at D 1536); where asked, each one's
+    Euclidean distance to its nearest normal entry and that entry's class. */
+void DMADImpl::scorePool(const TrainingPatches& pool, const std::vector<int>& rows, const MemoryBank& normalBank,
+                         const Mat& normalFeatures, const Mat& abnormalFeatures,
+                         const KnowledgeEnhancement& enhancement, const ScoringHead& head,
+                         std::vector<float>& headScores, std::vector<float>* distances, std::vector<int>* classIds)
+{
+    static const int kBlock = 4096;
+    headScores.clear();
     for (size_t first = 0; first < rows.size(); first += kBlock)
     {
         const int n = (int)std::min<size_t>(kBlock, rows.size() - first);
@@ -921,18 +930,19 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBa
             pool.abnormalNeighbours.row(r).copyTo(abnormalIdx.row(i));
         }
         const Mat normalRows = gatherRows(normalFeatures, normalIdx);
-        const Mat classes = classesOf(normalBank, normalIdx);
         Mat representation, scores;
         enhancement.compute(q, normalRows, gatherRows(abnormalFeatures, abnormalIdx), representation);
         head.compute(representation, scores);
-        for (int i = 0; i < n; i++)
+        headScores.insert(headScores.end(), scores.begin<float>(), scores.end<float>());
+        if (distances)
+            for (int i = 0; i < n; i++)
+                distances->push_back((float)cv::norm(q.row(i), normalRows.row(i).colRange(0, q.cols), NORM_L2));
+        if (classIds)
         {
-            distances.push_back((float)cv::norm(q.row(i), normalRows.row(i).colRange(0, q.cols), NORM_L2));
-            headScores.push_back(scores.at<float>(i));
-            classIds.push_back(classes.at<int>(i));
+            const Mat classes = classesOf(normalBank, normalIdx);
+            classIds->insert(classIds->end(), classes.begin<int>(), classes.end<int>());
         }
     }
-    return ScoreFusion(distances, headScores, classIds, params_.headWeight);
 }
 
 Ptr<DMAD> DMAD::create(const Params& params)

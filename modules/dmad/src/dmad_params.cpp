@@ -7,6 +7,7 @@
 #include "precomp.hpp"
 #include "dmad_params.hpp"
 #include "io/persistence.hpp"
+#include "scoring/score_fusion.hpp"
 
 #include <limits>
 
@@ -67,15 +68,16 @@ void DMAD::Params::write(FileStorage& fs) const
 {
     // the training fields stay flat in the file, as before TrainingParams, so old files read the same
     const TrainingParams& t = training;
-    fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight << "neighbours" << neighbours << "train_enhancement" << (int)t.trainEnhancement
-       << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
+    fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight << "neighbours" << neighbours
+       << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
        << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
        << "head_weight_decay" << t.headWeightDecay << "adaptor_learning_rate" << t.adaptorLearningRate
        << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate
        << "enhancement_weight_decay" << t.enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << t.syntheticWeight
-       << "pseudo_anomalies" << t.pseudoAnomalies << "update_epochs" << t.updateEpochs << "distance_features" << (int)distanceFeatures
+       << "pseudo_anomalies" << t.pseudoAnomalies << "update_epochs" << t.updateEpochs
+       << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
        << "calibration_fraction" << calibrationFraction << "calibration_images" << calibrationImages
@@ -143,8 +145,9 @@ void validateParams(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", p.scorer));
     if (p.scoreMode != DMAD::SCORE_HEAD && p.scoreMode != DMAD::SCORE_DISTANCE_AND_HEAD)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown score mode %d", p.scoreMode));
-    if (!(p.headWeight >= 0 && p.headWeight <= 1000))
-        CV_Error(Error::StsBadArg, cv::format("dmad: headWeight %g must be in [0, 1000]", p.headWeight));
+    if (!(p.headWeight >= 0 && p.headWeight <= ScoreFusion::kMaxHeadWeight))
+        CV_Error(Error::StsBadArg, cv::format("dmad: headWeight %g must be in [0, %g]", p.headWeight,
+                                              ScoreFusion::kMaxHeadWeight));
     if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
     if (t.updateEpochs < 1)

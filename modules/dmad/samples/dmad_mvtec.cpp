@@ -386,9 +386,9 @@ int main(int argc, char** argv)
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
     int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
-    double headWeight = -1;
+    double headWeight = -1, annotatedHeadWeight = -1;
     std::string scoreMode;
-    bool baseline = true, update = false;
+    bool baseline = true, update = false, letterbox = false;
     CLI::App& app = options.app();
     app.add_option("--data", data,
                    "dataset root(s), comma-separated, whose classes form one unified model: MVTec-AD layout "
@@ -438,6 +438,9 @@ int main(int argc, char** argv)
     app.add_option("--synthetic-weight", syntheticWeight,
                    "override the loss weight of synthetic defects in unsupervised training (-1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_flag("--letterbox", letterbox,
+                 "keep each image's aspect ratio: scaled to fit the backbone input and padded "
+                 "(FeatureExtractor::Params::letterbox), instead of stretched");
     app.add_flag("--update", update,
                  "with --load and --anomalies: add the annotated anomalies to the loaded model (DMAD::update) "
                  "before evaluating it, instead of training with them from the start");
@@ -447,6 +450,9 @@ int main(int argc, char** argv)
         ->check(CLI::IsMember({ "distance+head", "head" }));
     app.add_option("--head-weight", headWeight,
                    "override the head's weight against the distance in the distance+head score (-1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--annotated-head-weight", annotatedHeadWeight,
+                   "override the head's weight in the classes with annotated anomalies (-1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
     app.add_option("--pseudo", pseudo,
                    "override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep)")
@@ -486,6 +492,8 @@ int main(int argc, char** argv)
 
         dmad::DMAD::Params params = config == "paper" ? dmad::DMAD::Params::paper() : dmad::DMAD::Params::cpu();
         params.backbone = backboneParams(backbone, model);
+        if (letterbox)
+            params.backbone.letterbox = true;
         params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
         params.seed = seed;
         if (epochs > 0)
@@ -518,6 +526,8 @@ int main(int argc, char** argv)
             params.scoreMode = scoreMode == "head" ? dmad::DMAD::SCORE_HEAD : dmad::DMAD::SCORE_DISTANCE_AND_HEAD;
         if (headWeight >= 0)
             params.headWeight = headWeight;
+        if (annotatedHeadWeight >= 0)
+            params.annotatedHeadWeight = annotatedHeadWeight;
         if (recipe >= 0)
             params.banks.unsupervisedSources = recipe;
         if (calibration >= 0)
@@ -647,6 +657,7 @@ int main(int argc, char** argv)
              << "    \"synthetic_weight\": " << params.training.syntheticWeight << ",\n"
              << "    \"score_mode\": " << params.scoreMode << ",\n"
              << "    \"head_weight\": " << params.headWeight << ",\n"
+             << "    \"annotated_head_weight\": " << params.annotatedHeadWeight << ",\n"
              << "    \"pseudo_anomalies\": " << params.training.pseudoAnomalies << ",\n"
              << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"
@@ -656,6 +667,7 @@ int main(int argc, char** argv)
              << "    \"calibration_images\": " << params.calibrationImages << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
+             << "    \"letterbox\": " << (int)bp.letterbox << ",\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"
              << "    \"abnormal_bank\": " << detector->getMemoryBanks()->getAbnormalBank()->size() << ",\n"
              << "    \"command\": " << jsonString([&] {

@@ -32,7 +32,7 @@ DMAD::TrainingParams::TrainingParams()
 
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), scoreMode(SCORE_DISTANCE_AND_HEAD),
-      headWeight(0.5), neighbours(1), hiddenDims(256),
+      headWeight(0.5), annotatedHeadWeight(2), neighbours(1), hiddenDims(256),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
       calibrationImages(64), calibrationFraction(0), seed(0)
 {
@@ -61,6 +61,7 @@ DMAD::Params DMAD::Params::paper(const String& wrn50Model)
     p.training.headLearningRate = 2e-4;
     p.training.adaptorLearningRate = p.training.enhancementLearningRate = 1e-4;
     p.scoreMode = SCORE_HEAD;
+    p.annotatedHeadWeight = p.headWeight;
     return p;
 }
 
@@ -68,7 +69,8 @@ void DMAD::Params::write(FileStorage& fs) const
 {
     // the training fields stay flat in the file, as before TrainingParams, so old files read the same
     const TrainingParams& t = training;
-    fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight << "neighbours" << neighbours
+    fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight
+       << "annotated_head_weight" << annotatedHeadWeight << "neighbours" << neighbours
        << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
        << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
@@ -98,6 +100,9 @@ void DMAD::Params::read(const FileNode& node)
     // models saved before the distance-and-head score scored with the head alone
     scoreMode = node["score_mode"].empty() ? SCORE_HEAD : readInt(node, "score_mode", where);
     headWeight = node["head_weight"].empty() ? 0.0 : readReal(node, "head_weight", where);
+    // models saved before it weighted every class alike
+    annotatedHeadWeight = node["annotated_head_weight"].empty() ? headWeight
+                                                                : readReal(node, "annotated_head_weight", where);
     neighbours = readInt(node, "neighbours", where);
     training.trainEnhancement = readInt(node, "train_enhancement", where) != 0;
     hiddenDims = readInt(node, "hidden_dims", where);
@@ -148,6 +153,9 @@ void validateParams(const DMAD::Params& p)
     if (!(p.headWeight >= 0 && p.headWeight <= ScoreFusion::kMaxHeadWeight))
         CV_Error(Error::StsBadArg, cv::format("dmad: headWeight %g must be in [0, %g]", p.headWeight,
                                               ScoreFusion::kMaxHeadWeight));
+    if (!(p.annotatedHeadWeight >= 0 && p.annotatedHeadWeight <= ScoreFusion::kMaxHeadWeight))
+        CV_Error(Error::StsBadArg, cv::format("dmad: annotatedHeadWeight %g must be in [0, %g]",
+                                              p.annotatedHeadWeight, ScoreFusion::kMaxHeadWeight));
     if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
     if (t.updateEpochs < 1)

@@ -5,6 +5,7 @@
 #include "test_precomp.hpp"
 #include "test_files.hpp"
 #include "test_tiny_model.hpp"
+#include "scoring/anomaly_map.hpp"
 
 #include <opencv2/core/cuda.hpp>
 #include <opencv2/dnn.hpp>
@@ -129,6 +130,60 @@ TEST(DMAD_FeatureExtractor, image_types_are_converted_consistently)
     EXPECT_LE(cv::norm(f16, fBgr, NORM_INF), 1e-5 * std::max(1.0, cv::norm(fBgr, NORM_INF)));
 }
 
+/** Letterboxing against its definition: the image scaled to fit, centred, padded with the mean
+    colour, then fed unstretched; masks and anomaly maps go through the same region. */
+TEST(DMAD_FeatureExtractor, letterbox_keeps_the_aspect_ratio)
+{
+    FeatureExtractor::Params p = microBackbone();  // 32 x 32 input, 16 x 16 grid
+    p.mean = Scalar(0.2, 0.4, 0.6);
+    EXPECT_EQ(Rect(0, 0, 32, 32), FeatureExtractor::inputRegion(p, Size(100, 40)));  // stretched
+    p.letterbox = true;
+    // 100 x 40 scales by 0.32 to 32 x 12.8: 13 rows, centred
+    EXPECT_EQ(Rect(0, 9, 32, 13), FeatureExtractor::inputRegion(p, Size(100, 40)));
+    EXPECT_EQ(Rect(9, 0, 13, 32), FeatureExtractor::inputRegion(p, Size(40, 100)));
+    EXPECT_EQ(Rect(0, 0, 32, 32), FeatureExtractor::inputRegion(p, Size(50, 50)));
+    EXPECT_EQ(Rect(0, 15, 32, 1), FeatureExtractor::inputRegion(p, Size(1000, 1)));
+    EXPECT_CV_ERROR(FeatureExtractor::inputRegion(p, Size(0, 5)), "no input region");
+
+    Mat image(40, 100, CV_8UC3);
+    RNG(1).fill(image, RNG::UNIFORM, 0, 256);
+    // by hand: area-shrunk to 32 x 13, on a canvas of the mean colour (RGB 0.2, 0.4, 0.6 of 255, fed BGR)
+    Mat canvas(32, 32, CV_8UC3, Scalar(0.6 * 255, 0.4 * 255, 0.2 * 255)), shrunk;
+    resize(image, shrunk, Size(32, 13), 0, 0, INTER_AREA);
+    shrunk.copyTo(canvas(Rect(0, 9, 32, 13)));
+    FeatureExtractor::Params stretched = p;
+    stretched.letterbox = false;
+    Mat expected, got;
+    Size grid;
+    FeatureExtractor::create(stretched)->extract(canvas, expected, grid);
+    FeatureExtractor::create(p)->extract(image, got, grid);
+    EXPECT_EQ(Size(16, 16), grid);
+    EXPECT_LE(cv::norm(expected, got, NORM_INF), 1e-6 * std::max(1.0, cv::norm(expected, NORM_INF)));
+
+    // a mask over the whole image marks the cells whose 2 x 2 pixels meet rows 9..21: grid rows 4..10
+    const std::vector<int> cells = maskedPatchIndices(Mat(40, 100, CV_8U, Scalar(255)), p, grid);
+    std::vector<int> rows4to10;
+    for (int c = 4 * 16; c < 11 * 16; c++)
+        rows4to10.push_back(c);
+    EXPECT_EQ(rows4to10, cells);
+    EXPECT_EQ(256u, maskedPatchIndices(Mat(40, 100, CV_8U, Scalar(255)), stretched, grid).size());
+    // one defect pixel at the image's right end, half way down: cell column 15, row (9 + 6.5) / 2
+    Mat dot = Mat::zeros(40, 100, CV_8U);
+    dot.at<uchar>(20, 99) = 255;
+    EXPECT_EQ(std::vector<int>{ 7 * 16 + 15 }, maskedPatchIndices(dot, p, grid));
+
+    // the anomaly map of one hot cell, unsmoothed, peaks where that cell lies in the image
+    Mat patchScores = Mat::zeros(16, 16, CV_32F), map;
+    patchScores.at<float>(7, 8) = 1.f;  // input pixels x 16..17, y 14..15: image x ~53, y ~(15 - 9) 40 / 13
+    cv::dmad::anomalyMapFromPatchScores(patchScores, p.inputSize, FeatureExtractor::inputRegion(p, image.size()),
+                                        image.size(), 0, map);
+    ASSERT_EQ(image.size(), map.size());
+    Point peak;
+    minMaxLoc(map, nullptr, nullptr, nullptr, &peak);
+    EXPECT_NEAR(16.5 * 100 / 32, peak.x, 3.5);
+    EXPECT_NEAR((14.5 - 9) * 40 / 13.0, peak.y, 3.5);
+}
+
 TEST(DMAD_FeatureExtractor, save_load_round_trip)
 {
     DMAD_REQUIRE_MOBILENET(model);
@@ -137,6 +192,7 @@ TEST(DMAD_FeatureExtractor, save_load_round_trip)
     p.batchSize = 3;
     p.layerDims = 100;
     p.featureDims = 64;
+    p.letterbox = true;
     Ptr<FeatureExtractor> extractor = FeatureExtractor::create(p);
     for (const char* suffix : { ".yml", ".xml", ".json", ".yml.gz" })
     {
@@ -158,6 +214,7 @@ TEST(DMAD_FeatureExtractor, save_load_round_trip)
         EXPECT_EQ(p.layerDims, q.layerDims);
         EXPECT_EQ(p.featureDims, q.featureDims);
         EXPECT_EQ(p.batchSize, q.batchSize);
+        EXPECT_EQ(p.letterbox, q.letterbox);
         EXPECT_EQ(extractor->gridSize(), loaded->gridSize()) << suffix;
 
         Mat image(200, 300, CV_8UC3, Scalar(40, 90, 160)), a, b;

@@ -125,6 +125,69 @@ TEST(DMAD_ScoreFusion, file_round_trip_and_damaged_nodes)
     EXPECT_CV_ERROR(ScoreFusion(d, h, ids, 1e4), "head weight");
 }
 
+TEST(DMAD_ScoreFusion, a_class_with_a_head_weight_of_its_own)
+{
+    RNG rng(5);
+    std::vector<float> d, h, d1, h1;
+    std::vector<int> ids;
+    for (int i = 0; i < 2 * ScoreFusion::kMinClassPatches; i++)
+    {
+        const int c = i % 2;
+        d.push_back((float)rng.uniform(1.0, 3.0) * (c + 1));
+        h.push_back((float)rng.uniform(-2.0, 1.0));
+        ids.push_back(c);
+        if (c == 1) { d1.push_back(d.back()); h1.push_back(h.back()); }
+    }
+    ScoreFusion f(d, h, ids, 0.5);
+    f.setClassHeadWeight(1, 3.0);
+    f.setClassHeadWeight(-1, 0.0);
+    EXPECT_EQ(0.5, f.headWeight());
+    EXPECT_EQ(0.5, f.headWeight(0));
+    EXPECT_EQ(3.0, f.headWeight(1));
+    EXPECT_EQ(0.0, f.headWeight(-1));
+    EXPECT_EQ(0.5, f.headWeight(4));
+    const Mat qd = column(std::vector<float>{ 2.5f, 2.5f, 2.5f, 2.5f });
+    const Mat qh = column(std::vector<float>{ 0.75f, 0.75f, 0.75f, 0.75f });
+    const Mat qc = column(std::vector<int>{ 1, 0, -1, 4 });
+    Mat out;
+    f.combine(qd, qh, qc, out);
+    EXPECT_NEAR(standardised(d1, 2.5) + 3.0 * standardised(h1, 0.75), out.at<float>(0), 1e-5);
+    // class -1 and 4 have no standardisation of their own: the pooled one, with their weights
+    EXPECT_NEAR(standardised(d, 2.5), out.at<float>(2), 1e-5);
+    EXPECT_NEAR(standardised(d, 2.5) + 0.5 * standardised(h, 0.75), out.at<float>(3), 1e-5);
+    // recentring keeps the weights
+    const ScoreFusion moved = f.withHeadRecentred(h, h, ids);
+    EXPECT_EQ(3.0, moved.headWeight(1));
+
+    FileStorage fs("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
+    fs << "score_fusion" << "{";
+    f.write(fs);
+    fs << "}";
+    const String text = fs.releaseAndGetString();
+    FileStorage in(text, FileStorage::READ | FileStorage::MEMORY);
+    ScoreFusion back;
+    back.read(in["score_fusion"], "test");
+    Mat outBack;
+    back.combine(qd, qh, qc, outBack);
+    EXPECT_EQ(0, cv::norm(out, outBack, NORM_INF));
+    EXPECT_EQ(3.0, back.headWeight(1));
+    // a damaged weight or class id is refused
+    const std::pair<String, String> damages[] = { { "head_weight: 3.", "head_weight: -3." },
+                                                  { "class_id: -1", "class_id: -2" } };
+    for (const std::pair<String, String>& damage : damages)
+    {
+        String bad = text;
+        const size_t at = bad.rfind(damage.first);
+        ASSERT_NE(String::npos, at) << damage.first;
+        bad.replace(at, damage.first.size(), damage.second);
+        FileStorage damaged(bad, FileStorage::READ | FileStorage::MEMORY);
+        ScoreFusion g;
+        EXPECT_CV_ERROR(g.read(damaged["score_fusion"], "test"), "invalid or repeated class head weight");
+    }
+    EXPECT_CV_ERROR(f.setClassHeadWeight(0, -1.0), "must be in");
+    EXPECT_CV_ERROR(f.setClassHeadWeight(-2, 1.0), "class id");
+}
+
 /** A trained model's fused patch scores against its parts: twins trained with the same seed score
     patches by the distance (PatchCore scorer) and by the head alone (SCORE_HEAD); the fused scores
     must be those combined with the standardisation the model fitted, which, with one class, makes
@@ -138,12 +201,19 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
     Ptr<DMAD> headOnly = DMAD::create(p);
     headOnly->train(data.normal, data.anomalous, data.masks);
     p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
-    p.headWeight = 0.5;
+    // the micro dataset's one class has annotated anomalies: annotatedHeadWeight is its weight
+    p.headWeight = 7.0;
+    p.annotatedHeadWeight = 0.5;
     Ptr<DMAD> fused = DMAD::create(p);
     fused->train(data.normal, data.anomalous, data.masks);
-    p.headWeight = 2.0;
+    p.annotatedHeadWeight = 2.0;
     Ptr<DMAD> fused2 = DMAD::create(p);
     fused2->train(data.normal, data.anomalous, data.masks);
+    // headWeight serves only the classes without annotations: none here
+    p.headWeight = 0.0;
+    p.annotatedHeadWeight = 0.5;
+    Ptr<DMAD> fused3 = DMAD::create(p);
+    fused3->train(data.normal, data.anomalous, data.masks);
 
     for (const Mat& image : data.testImages)
     {
@@ -151,6 +221,9 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
         headOnly->computePatchScores(image, h);
         fused->computePatchScores(image, f);
         fused2->computePatchScores(image, f2);
+        Mat f3;
+        fused3->computePatchScores(image, f3);
+        EXPECT_EQ(0, cv::norm(f, f3, NORM_INF));
         fused->setScorer(DMAD::SCORER_PATCHCORE);
         fused->computePatchScores(image, d);
         fused->setScorer(DMAD::SCORER_DMAD);
@@ -193,6 +266,7 @@ TEST(DMAD_ScoreFusion, survives_save_and_load)
     Ptr<DMAD> back = DMAD::load(file);
     EXPECT_EQ(DMAD::SCORE_DISTANCE_AND_HEAD, back->getParams().scoreMode);
     EXPECT_EQ(p.headWeight, back->getParams().headWeight);
+    EXPECT_EQ(p.annotatedHeadWeight, back->getParams().annotatedHeadWeight);
     for (const Mat& image : data.testImages)
     {
         Mat a, b;
@@ -215,6 +289,9 @@ TEST(DMAD_ScoreFusion, bad_parameters)
     EXPECT_CV_ERROR(DMAD::create(p), "headWeight");
     p.headWeight = std::numeric_limits<double>::quiet_NaN();
     EXPECT_CV_ERROR(DMAD::create(p), "headWeight");
+    p = microParams();
+    p.annotatedHeadWeight = 1001;
+    EXPECT_CV_ERROR(DMAD::create(p), "annotatedHeadWeight");
 }
 
 }} // namespace

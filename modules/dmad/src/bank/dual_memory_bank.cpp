@@ -88,6 +88,23 @@ std::vector<int> maskedPatchIndices(InputArray maskArg, Size grid)
     return cells;
 }
 
+std::vector<int> maskedPatchIndices(InputArray maskArg, const FeatureExtractor::Params& geometry, Size grid)
+{
+    const Mat mask = maskArg.getMat();
+    if (mask.empty())
+        return maskedPatchIndices(mask, grid);  // its error
+    const Rect region = FeatureExtractor::inputRegion(geometry, mask.size());
+    if (region.size() == geometry.inputSize)
+        return maskedPatchIndices(mask, grid);
+    // the 0/1 mask at the region's size in an empty input; area averaging keeps any defect pixel's trace
+    Mat binary, placed, canvas = Mat::zeros(geometry.inputSize, CV_32F);
+    compare(mask, 0, binary, CMP_NE);
+    binary.convertTo(binary, CV_32F, 1.0 / 255.0);
+    resize(binary, placed, region.size(), 0, 0, INTER_AREA);
+    placed.copyTo(canvas(region));
+    return maskedPatchIndices(canvas, grid);
+}
+
 DualMemoryBank::Sources::Sources() {}
 
 namespace {

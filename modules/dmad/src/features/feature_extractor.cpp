@@ -22,7 +22,7 @@ static const char* const kExtractorNode = "opencv_dmad_FeatureExtractor";
 
 FeatureExtractor::Params::Params()
     : inputSize(256, 256), swapRB(true), scale(1.0 / 255.0), mean(0, 0, 0, 0), std(1, 1, 1, 1),
-      patchSize(3), layerDims(1536), featureDims(1536), batchSize(8)
+      patchSize(3), layerDims(1536), featureDims(1536), batchSize(8), letterbox(false)
 {
 }
 
@@ -36,7 +36,7 @@ void FeatureExtractor::Params::write(FileStorage& fs) const
     fs << "input_size" << inputSize << "swap_rb" << (int)swapRB << "scale" << scale;
     fs << "mean" << mean << "std" << std;
     fs << "patch_size" << patchSize << "layer_dims" << layerDims << "feature_dims" << featureDims;
-    fs << "batch_size" << batchSize;
+    fs << "batch_size" << batchSize << "letterbox" << (int)letterbox;
 }
 
 void FeatureExtractor::Params::read(const FileNode& node)
@@ -60,6 +60,22 @@ void FeatureExtractor::Params::read(const FileNode& node)
     layerDims = persistence::readInt(node, "layer_dims", where);
     featureDims = persistence::readInt(node, "feature_dims", where);
     batchSize = node["batch_size"].isInt() ? (int)node["batch_size"] : 8;
+    // extractors saved before letterboxing stretched
+    letterbox = !node["letterbox"].empty() && persistence::readInt(node, "letterbox", where) != 0;
+}
+
+Rect FeatureExtractor::inputRegion(const Params& params, Size imageSize)
+{
+    const Size input = params.inputSize;
+    if (imageSize.width < 1 || imageSize.height < 1)
+        CV_Error(Error::StsBadSize, cv::format("dmad: no input region for an image of %dx%d", imageSize.width,
+                                               imageSize.height));
+    if (!params.letterbox)
+        return Rect(Point(), input);
+    const double s = std::min((double)input.width / imageSize.width, (double)input.height / imageSize.height);
+    const int w = std::max(1, std::min(input.width, (int)std::lround(imageSize.width * s)));
+    const int h = std::max(1, std::min(input.height, (int)std::lround(imageSize.height * s)));
+    return Rect((input.width - w) / 2, (input.height - h) / 2, w, h);
 }
 
 namespace {
@@ -132,12 +148,25 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
     // (PIL through torchvision); bilinear when enlarging.
     Mat resized;
     const Size target = p.inputSize;
-    if (bgr.size() == target)
+    const Rect region = FeatureExtractor::inputRegion(p, bgr.size());
+    if (bgr.size() == region.size())
         resized = bgr;
     else
     {
-        const bool shrinking = bgr.cols >= target.width && bgr.rows >= target.height;
-        resize(bgr, resized, target, 0, 0, shrinking ? INTER_AREA : INTER_LINEAR);
+        const bool shrinking = bgr.cols >= region.width && bgr.rows >= region.height;
+        resize(bgr, resized, region.size(), 0, 0, shrinking ? INTER_AREA : INTER_LINEAR);
+    }
+    if (region.size() != target)
+    {
+        // letterbox: the padding takes the mean colour, which normalises to zero
+        Mat canvas(target, resized.type());
+        Scalar fill;
+        const double toPixel = depth == CV_16U ? 257.0 : 1.0;
+        for (int c = 0; c < 3; c++)
+            fill[p.swapRB ? 2 - c : c] = p.mean[c] / p.scale * toPixel;
+        canvas.setTo(fill);
+        resized.copyTo(canvas(region));
+        resized = canvas;
     }
 
     const double toByteRange = depth == CV_16U ? 1.0 / 257.0 : 1.0;

@@ -8,10 +8,11 @@
 namespace cv {
 namespace dmad {
 
-void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Size imageSize, double sigmaAt256,
-                               Mat& anomalyMap)
+void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Rect imageRegion, Size imageSize,
+                               double sigmaAt256, Mat& anomalyMap)
 {
     CV_Assert(patchScores.type() == CV_32F && !patchScores.empty());
+    CV_Assert((imageRegion & Rect(Point(), networkInput)) == imageRegion && !imageRegion.empty());
     Mat map;
     resize(patchScores, map, networkInput, 0, 0, INTER_LINEAR);
     if (sigmaAt256 > 0)
@@ -21,6 +22,8 @@ void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Size i
         const int kx = 2 * (int)std::lround(4 * sx) + 1, ky = 2 * (int)std::lround(4 * sy) + 1;
         GaussianBlur(map, map, Size(kx, ky), sx, sy, BORDER_REFLECT);
     }
+    if (imageRegion.size() != networkInput)
+        map = map(imageRegion).clone();  // letterboxed: the padding is no part of the image
     if (map.size() == imageSize)
         anomalyMap = map;
     else

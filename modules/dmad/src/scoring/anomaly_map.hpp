@@ -12,9 +12,10 @@ namespace dmad {
 
 /** Pixel anomaly map from a patch score grid: bilinear upsampling to the network input, Gaussian
     smoothing (sigma given at 256 px, scaled with the input; 4-sigma kernel and reflected borders as
-    scipy.ndimage.gaussian_filter), then bilinear resizing to the image. */
-void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Size imageSize, double sigmaAt256,
-                               Mat& anomalyMap);
+    scipy.ndimage.gaussian_filter), then bilinear resizing of the image's region of the input
+    (FeatureExtractor::inputRegion(): all of it unless letterboxed) to the image. */
+CV_EXPORTS void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Rect imageRegion, Size imageSize,
+                                          double sigmaAt256, Mat& anomalyMap);
 
 }} // namespace cv::dmad
 

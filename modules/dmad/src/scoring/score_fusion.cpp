@@ -67,6 +67,21 @@ const ScoreFusion::Standardisation& ScoreFusion::forClass(int classId) const
     return it == perClass_.end() ? pooled_ : it->second;
 }
 
+double ScoreFusion::headWeight(int classId) const
+{
+    const auto it = classWeights_.find(classId);
+    return it == classWeights_.end() ? weight_ : it->second;
+}
+
+void ScoreFusion::setClassHeadWeight(int classId, double w)
+{
+    CV_Assert(fitted_);
+    if (classId < -1 || !validWeight(w))
+        CV_Error(Error::StsBadArg, cv::format("dmad: head weight %g of class %d: the weight must be in [0, %g] and "
+                                              "the class id >= -1", w, classId, kMaxHeadWeight));
+    classWeights_[classId] = w;
+}
+
 void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const
 {
     CV_Assert(fitted_);
@@ -82,7 +97,7 @@ void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat
     {
         const Standardisation& s = forClass(c[i]);
         const double v = ((double)d[i] - s.distanceMedian) / s.distanceSpread +
-                         weight_ * ((double)h[i] - s.headMedian) / s.headSpread;
+                         headWeight(c[i]) * ((double)h[i] - s.headMedian) / s.headSpread;
         // a damaged standardisation that still parses must not turn into an infinite score
         if (!(std::abs(v) <= (double)FLT_MAX))
             CV_Error(Error::StsError, "dmad: the score fusion gave a non-finite score (damaged standardisation?)");
@@ -166,16 +181,25 @@ void ScoreFusion::write(FileStorage& fs) const
     fs << "head_weight" << weight_ << "pooled" << "{";
     writeOne(fs, pooled_);
     fs << "}";
-    if (perClass_.empty())
-        return;  // an empty sequence does not read back as one in every format
-    fs << "classes" << "[";
-    for (const auto& c : perClass_)
+    // an empty sequence does not read back as one in every format: absent means empty
+    if (!perClass_.empty())
     {
-        fs << "{" << "class_id" << c.first;
-        writeOne(fs, c.second);
-        fs << "}";
+        fs << "classes" << "[";
+        for (const auto& c : perClass_)
+        {
+            fs << "{" << "class_id" << c.first;
+            writeOne(fs, c.second);
+            fs << "}";
+        }
+        fs << "]";
     }
-    fs << "]";
+    if (!classWeights_.empty())
+    {
+        fs << "class_head_weights" << "[";
+        for (const auto& c : classWeights_)
+            fs << "{" << "class_id" << c.first << "head_weight" << c.second << "}";
+        fs << "]";
+    }
 }
 
 void ScoreFusion::read(const FileNode& node, const String& where)
@@ -197,6 +221,19 @@ void ScoreFusion::read(const FileNode& node, const String& where)
         if (id < 0 || f.perClass_.count(id))
             CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid or repeated class_id %d", where.c_str(), id));
         f.perClass_[id] = readOne(*it, where + " classes");
+    }
+    // models saved before per-class weights have none
+    const FileNode weights = node["class_head_weights"];
+    if (!weights.empty() && !weights.isSeq())
+        CV_Error(Error::StsParseError, cv::format("dmad: %s: 'class_head_weights' is not a sequence", where.c_str()));
+    for (FileNodeIterator it = weights.begin(); it != weights.end(); ++it)
+    {
+        const int id = persistence::readInt(*it, "class_id", where + " class_head_weights");
+        const double w = persistence::readReal(*it, "head_weight", where + " class_head_weights");
+        if (id < -1 || f.classWeights_.count(id) || !validWeight(w))
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid or repeated class head weight (class %d, %g)",
+                                                      where.c_str(), id, w));
+        f.classWeights_[id] = w;
     }
     f.fitted_ = true;
     *this = f;

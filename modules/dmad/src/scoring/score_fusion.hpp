@@ -27,7 +27,9 @@ namespace dmad {
 
     A unified model's classes differ in both scales, so each class with at least kMinClassPatches
     normal patches has its own standardisation, chosen per patch by the class of its nearest normal
-    entry (the bank knows it: no image-level class guess); the others use the pooled one. */
+    entry (the bank knows it: no image-level class guess); the others use the pooled one. The same
+    class picks w: a class whose head learned from annotated defects can have a weight of its own
+    (setClassHeadWeight(); class id -1 stands for the patches without a class). */
 class CV_EXPORTS ScoreFusion
 {
 public:
@@ -49,7 +51,13 @@ public:
                 const std::vector<int>& classIds, double headWeight);
 
     bool valid() const { return fitted_; }
+    //! w of the classes without a weight of their own.
     double headWeight() const { return weight_; }
+    //! w of the patches whose nearest normal entry is of class `classId` (-1: without a class).
+    double headWeight(int classId) const;
+    /** Gives the patches of class `classId` (-1: those without a class) the head weight w, in
+        [0, kMaxHeadWeight]. */
+    void setClassHeadWeight(int classId, double w);
 
     /** Patch scores (n x 1 CV_32F).
         @param distances Euclidean distances to the nearest normal entry (n values, CV_32F)
@@ -86,6 +94,7 @@ private:
     double weight_ = 0;
     Standardisation pooled_;
     std::map<int, Standardisation> perClass_;
+    std::map<int, double> classWeights_;
 };
 
 }} // namespace cv::dmad

@@ -88,7 +88,7 @@ void addSyntheticDefects(const FeatureExtractor& extractor, double featureScale,
             Mat anomalous, mask;
             synthesizeAnomaly(normal.get(i), texture, anomalous, mask, rng);
             batch.push_back(anomalous);
-            cellsHit.push_back(maskedPatchIndices(mask, grid));
+            cellsHit.push_back(maskedPatchIndices(mask, extractor.getParams(), grid));
             sourceIds.push_back(i);
         }
         Mat features;
@@ -141,7 +141,7 @@ void addAnnotatedPatches(const FeatureExtractor& extractor, double featureScale,
             CV_Error(Error::StsBadSize, cv::format("dmad: mask of %s is %dx%d, the image %dx%d",
                                                    anomalous.name(j).c_str(), mask.cols, mask.rows, image.cols,
                                                    image.rows));
-        const std::vector<int> cellsHit = maskedPatchIndices(mask, grid);
+        const std::vector<int> cellsHit = maskedPatchIndices(mask, extractor.getParams(), grid);
         if (cellsHit.empty())
             CV_Error(Error::StsBadArg, cv::format("dmad: the mask of %s marks no defect pixel",
                                                   anomalous.name(j).c_str()));

@@ -100,6 +100,11 @@ public:
         CV_PROP_RW int scoreMode;         //!< a ScoreMode: what SCORER_DMAD's patch score is made of
         //! SCORE_DISTANCE_AND_HEAD: weight of the standardised head score against the standardised distance, 0..1000
         CV_PROP_RW double headWeight;
+        /** SCORE_DISTANCE_AND_HEAD: the head weight of the classes with annotated anomalies in
+            train(), 0..1000. Their head learned from real defects, so its score is evidence the
+            distance lacks; the other classes keep headWeight, and so does update(), whose head is
+            refined on the bank's entries alone (doc/model.md, "Annotations that pay"). */
+        CV_PROP_RW double annotatedHeadWeight;
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
         CV_PROP_RW TrainingParams training; //!< score learning

@@ -5,6 +5,7 @@
 #ifndef OPENCV_DMAD_DUAL_MEMORY_BANK_HPP
 #define OPENCV_DMAD_DUAL_MEMORY_BANK_HPP
 
+#include "opencv2/dmad/feature_extractor.hpp"
 #include "opencv2/dmad/memory_bank.hpp"
 
 namespace cv {
@@ -106,6 +107,11 @@ The mask is scaled to the grid; a cell is kept when any of its mask pixels is no
 @return row-major cell indices, ascending.
 */
 CV_EXPORTS_W std::vector<int> maskedPatchIndices(InputArray mask, Size grid);
+
+/** @brief maskedPatchIndices() through a FeatureExtractor's input geometry: the mask, of the
+image's size, is first placed where the image lies in the network input
+(FeatureExtractor::inputRegion(); the same as the plain form unless Params::letterbox). */
+CV_EXPORTS std::vector<int> maskedPatchIndices(InputArray mask, const FeatureExtractor::Params& geometry, Size grid);
 
 //! @}
 

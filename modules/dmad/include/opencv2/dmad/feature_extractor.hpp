@@ -56,6 +56,11 @@ public:
         CV_PROP_RW int layerDims;      //!< per-layer pooled dimension (PatchCore's pretrain_embed_dimension)
         CV_PROP_RW int featureDims;    //!< final feature dimension D (target_embed_dimension)
         CV_PROP_RW int batchSize;      //!< images per network forward pass in extractBatch()
+        /** false (default): the image is stretched to inputSize. true: its aspect ratio is kept,
+            scaled to fit inputSize, centred and padded with the mean colour (zeros after
+            normalisation); elongated parts then keep their shape at a coarser grid along their
+            short side (doc/backbones.md, "Input geometry"). */
+        CV_PROP_RW bool letterbox;
 
         void write(FileStorage& fs) const;
         void read(const FileNode& node);
@@ -72,6 +77,11 @@ public:
     CV_WRAP static FeatureExtractor::Params preset(const String& name,
                                                    const String& model = String());
     CV_WRAP static std::vector<String> presetNames();
+
+    /** @brief Where an image of `imageSize` lies in the network input: all of it, or with
+    Params::letterbox the centred rectangle of its aspect ratio. Anomaly maps and defect masks
+    are mapped through it. */
+    CV_WRAP static Rect inputRegion(const FeatureExtractor::Params& params, Size imageSize);
 
     /** @brief Creates an extractor and loads its network.
     @throws cv::Exception for a missing or unreadable network file or an unknown layer name. */

@@ -98,7 +98,8 @@ public:
         CV_PROP_RW DualMemoryBank::Params banks;
         CV_PROP_RW int scorer;            //!< a Scorer
         CV_PROP_RW int scoreMode;         //!< a ScoreMode: what SCORER_DMAD's patch score is made of
-        //! SCORE_DISTANCE_AND_HEAD: weight of the standardised head score against the standardised distance, 0..1000
+        //! SCORE_DISTANCE_AND_HEAD: weight of the standardised head score against the standardised distance, 0..1000,
+        //! in the classes without annotated anomalies (see annotatedHeadWeight)
         CV_PROP_RW double headWeight;
         /** SCORE_DISTANCE_AND_HEAD: the head weight of the classes with annotated anomalies in
             train(), 0..1000. Their head learned from real defects, so its score is evidence the

@@ -21,6 +21,24 @@ double standardised(const std::vector<float>& normal, double x)
     return (x - median) / (quantileOf(normal, ScoreFusion::kSpreadQuantile) - median);
 }
 
+//! The fusion written as the model file's score_fusion node (YAML text).
+String fileFormOf(const ScoreFusion& f)
+{
+    FileStorage out("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
+    out << "score_fusion" << "{";
+    f.write(out);
+    out << "}";
+    return out.releaseAndGetString();
+}
+
+ScoreFusion readBack(const String& text)
+{
+    FileStorage in(text, FileStorage::READ | FileStorage::MEMORY);
+    ScoreFusion back;
+    back.read(in["score_fusion"], "test");
+    return back;
+}
+
 Mat column(const std::vector<float>& v) { return Mat(v, true); }
 Mat column(const std::vector<int>& v) { return Mat(v, true); }
 
@@ -89,14 +107,8 @@ TEST(DMAD_ScoreFusion, file_round_trip_and_damaged_nodes)
         ids.push_back(i % 2 ? 5 : -1);
     }
     const ScoreFusion f(d, h, ids, 0.75);
-    FileStorage out("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
-    out << "score_fusion" << "{";
-    f.write(out);
-    out << "}";
-    const String text = out.releaseAndGetString();
-    FileStorage in(text, FileStorage::READ | FileStorage::MEMORY);
-    ScoreFusion back;
-    back.read(in["score_fusion"], "test");
+    const String text = fileFormOf(f);
+    const ScoreFusion back = readBack(text);
     ASSERT_TRUE(back.valid());
     EXPECT_EQ(0.75, back.headWeight());
     const Mat qd = column(std::vector<float>{ 0.f, 4.f, 12.f }), qh = column(std::vector<float>{ -5.f, 0.f, 40.f });
@@ -159,14 +171,8 @@ TEST(DMAD_ScoreFusion, a_class_with_a_head_weight_of_its_own)
     const ScoreFusion moved = f.withHeadRecentred(h, h, ids);
     EXPECT_EQ(3.0, moved.headWeight(1));
 
-    FileStorage fs("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
-    fs << "score_fusion" << "{";
-    f.write(fs);
-    fs << "}";
-    const String text = fs.releaseAndGetString();
-    FileStorage in(text, FileStorage::READ | FileStorage::MEMORY);
-    ScoreFusion back;
-    back.read(in["score_fusion"], "test");
+    const String text = fileFormOf(f);
+    const ScoreFusion back = readBack(text);
     Mat outBack;
     back.combine(qd, qh, qc, outBack);
     EXPECT_EQ(0, cv::norm(out, outBack, NORM_INF));

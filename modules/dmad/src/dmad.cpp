@@ -84,8 +84,7 @@ public:
         {
             const int64 start = getTickCount();
             Mat map;
-            anomalyMapFromPatchScores(patchScores, params_.backbone.inputSize, imageRegion(img.size()), img.size(),
-                                      params_.mapSigma, map);
+            anomalyMapOf(patchScores, img.size(), map);
             map.copyTo(anomalyMap);
             addTiming(0, 0, 0, 0, elapsedMs(start));
         }
@@ -120,8 +119,7 @@ public:
             if (anomalyMaps.needed())
             {
                 Mat map;
-                anomalyMapFromPatchScores(patchScores.clone(), params_.backbone.inputSize, imageRegion(imgs[i].size()),
-                                          imgs[i].size(), params_.mapSigma, map);
+                anomalyMapOf(patchScores.clone(), imgs[i].size(), map);
                 maps.push_back(map);
             }
         }
@@ -222,8 +220,7 @@ public:
         {
             const int64 mapStart = getTickCount();
             Mat map;
-            anomalyMapFromPatchScores(patchScores.reshape(1, grid.height), params_.backbone.inputSize,
-                                      imageRegion(img.size()), img.size(), params_.mapSigma, map);
+            anomalyMapOf(patchScores.reshape(1, grid.height), img.size(), map);
             map.copyTo(anomalyMap);
             addTiming(0, 0, 0, 0, elapsedMs(mapStart));
         }
@@ -505,8 +502,13 @@ private:
         timings_.mapMs += mapMs;
     }
 
-    //! Where an image of this size lies in the network input (letterboxing).
-    Rect imageRegion(Size imageSize) const { return FeatureExtractor::inputRegion(params_.backbone, imageSize); }
+    //! The anomaly map of an image of `imageSize` from its patch score grid, through the input geometry.
+    void anomalyMapOf(const Mat& patchScores, Size imageSize, Mat& map) const
+    {
+        anomalyMapFromPatchScores(patchScores, params_.backbone.inputSize,
+                                  FeatureExtractor::inputRegion(params_.backbone, imageSize), imageSize,
+                                  params_.mapSigma, map);
+    }
 
     //! Anomaly score of each feature row (n x 1 CV_32F); an image is `cells` consecutive rows.
     void scorePatches(const Mat& features, int cells, Mat& scores) const

@@ -146,6 +146,7 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
 
     // Area interpolation when shrinking approximates the antialiased resize of the reference pipeline
     // (PIL through torchvision); bilinear when enlarging.
+    const double toByteRange = depth == CV_16U ? 1.0 / 257.0 : 1.0;
     Mat resized;
     const Size target = p.inputSize;
     const Rect region = FeatureExtractor::inputRegion(p, bgr.size());
@@ -161,15 +162,13 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
         // letterbox: the padding takes the mean colour, which normalises to zero
         Mat canvas(target, resized.type());
         Scalar fill;
-        const double toPixel = depth == CV_16U ? 257.0 : 1.0;
         for (int c = 0; c < 3; c++)
-            fill[p.swapRB ? 2 - c : c] = p.mean[c] / p.scale * toPixel;
+            fill[p.swapRB ? 2 - c : c] = p.mean[c] / (p.scale * toByteRange);
         canvas.setTo(fill);
         resized.copyTo(canvas(region));
         resized = canvas;
     }
 
-    const double toByteRange = depth == CV_16U ? 1.0 / 257.0 : 1.0;
     const int plane = target.area();
     for (int c = 0; c < 3; c++)
     {

@@ -385,7 +385,7 @@ int main(int argc, char** argv)
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
     int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
-    double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1;
+    double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
     double headWeight = -1, annotatedHeadWeight = -1;
     std::string scoreMode;
     bool baseline = true, update = false, letterbox = false;
@@ -464,6 +464,10 @@ int main(int argc, char** argv)
                    "override the fraction of each class's normal images held out of training to calibrate the "
                    "thresholds on (0: none, calibrate leave-one-image-out; -1: keep)")
         ->check(finiteInOrKeep(-1, 0, 0.5));
+    app.add_option("--validation", validation,
+                   "override the fraction of each class's normal images and annotated anomalies that validate the "
+                   "score instead of training it, to keep the best epoch (0: none, keep the last; -1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 0.5));
     app.add_option("--calibration_images", calibrationImages,
                    "override the normal images per class scored leave-one-image-out to calibrate the thresholds "
                    "(0: no calibration; -1: keep)")
@@ -534,6 +538,8 @@ int main(int argc, char** argv)
             params.calibrationFraction = calibration;
         if (calibrationImages >= 0)
             params.calibrationImages = calibrationImages;
+        if (validation >= 0)
+            params.training.validationFraction = validation;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -665,6 +671,7 @@ int main(int argc, char** argv)
              << "    \"abnormal_bank_ratio\": " << params.banks.abnormalBankRatio << ",\n"
              << "    \"calibration_fraction\": " << params.calibrationFraction << ",\n"
              << "    \"calibration_images\": " << params.calibrationImages << ",\n"
+             << "    \"validation_fraction\": " << params.training.validationFraction << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"letterbox\": " << (int)bp.letterbox << ",\n"

@@ -19,6 +19,7 @@
 #include "train/image_source.hpp"
 #include "train/training_pools.hpp"
 #include "train/training_sources.hpp"
+#include "train/validation.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -35,6 +36,7 @@ static const char* const kExtractorNode = "feature_extractor";
 static const char* const kBanksNode = "memory_banks";
 static const char* const kEnhancementNode = "knowledge_enhancement";
 static const char* const kHeadNode = "scoring_head";
+static const char* const kUpdateSampleNode = "update_sample";
 
 namespace {
 
@@ -313,10 +315,11 @@ private:
         Ptr<ScoringHead> head;
         ScoreFusion fusion;
         DecisionCalibration calibration;
+        Ptr<MemoryBank> updateSample;
     };
     Snapshot snapshot() const
     {
-        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, fusion_, calibration_ };
+        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, fusion_, calibration_, updateSample_ };
     }
     void restore(const Snapshot& s)
     {
@@ -328,6 +331,7 @@ private:
         head_ = s.head;
         fusion_ = s.fusion;
         calibration_ = s.calibration;
+        updateSample_ = s.updateSample;
     }
 
     //! The current scorer's calibration of a class (-1: the pooled one).
@@ -413,6 +417,8 @@ private:
             persistence::writeNode(fs, kEnhancementNode, *enhancement_);
             persistence::writeNode(fs, kHeadNode, *head_);
         }
+        if (updateSample_)
+            persistence::writeNode(fs, kUpdateSampleNode, *updateSample_);
     }
 
     /** Reads the model whose summary is `node` and whose parts are children of `container` (the
@@ -468,6 +474,15 @@ private:
         }
         else if (p.scorer == SCORER_DMAD)
             CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
+        Ptr<MemoryBank> updateSample;  // models saved before it, or with updatePatches 0, have none
+        if (hasHead && !container[kUpdateSampleNode].empty())
+        {
+            updateSample = MemoryBank::create();
+            persistence::readAlgorithmNode(*updateSample, container, kUpdateSampleNode, where);
+            if (updateSample->dims() != D)
+                CV_Error(Error::StsParseError, cv::format("dmad: the update sample has %d dims, the banks %d",
+                                                          updateSample->dims(), D));
+        }
         ScoreFusion fusion;
         fusion.read(node["score_fusion"], where + " score_fusion");
         if (hasHead && p.scoreMode == SCORE_DISTANCE_AND_HEAD && !fusion.valid())
@@ -484,6 +499,7 @@ private:
         banks_ = banks;
         enhancement_ = enhancement;
         head_ = head;
+        updateSample_ = updateSample;
     }
 
     void requireTrained() const
@@ -613,6 +629,8 @@ private:
     //! How the DMAD scorer combines the distance and the head (SCORE_DISTANCE_AND_HEAD); unfitted otherwise.
     ScoreFusion fusion_;
     DecisionCalibration calibration_;
+    //! What update() refines the head on: a sample of the training pool's normal patches (or null).
+    Ptr<MemoryBank> updateSample_;
     mutable std::mutex timingMutex_;
     mutable Timings timings_;
 };
@@ -646,7 +664,7 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         anomalyIndices[j] = nNormal + j;
     // 0. the normal images held out for the decision threshold, if any: training never sees them
     std::vector<int> fitted, heldOut;
-    splitCalibrationImages(nNormal, classIds, params_.calibrationFraction, seed + 29, fitted, heldOut);
+    holdOutImages(nNormal, classIds, params_.calibrationFraction, seed + 29, fitted, heldOut);
     // an image that calibration cannot read fails the training and leaves the model as it was
     const Snapshot before = snapshot();
     try
@@ -725,6 +743,7 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     Ptr<KnowledgeEnhancement> enhancement;
     Ptr<ScoringHead> head;
     ScoreFusion fusion;
+    Ptr<MemoryBank> updateSample;
     if (wantHead)
     {
         const MemoryBank& normalBank = *banks->getNormalBank();
@@ -734,14 +753,20 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             CV_Error(Error::StsBadArg, cv::format("dmad: banks of %d and %d entries are too small for %d neighbours",
                                                   normalBank.size(), abnormalBank.size(), k));
 
-        // 5. training patches and their leave-one-image-out neighbours
+        // 5. training patches and their leave-one-image-out neighbours; the patches of the
+        //    validation images (TrainingParams::validationFraction) are kept out of the loss
         Mat poolIds;
         TrainingPatches normalPool = sampleNormalPool(sources, extractor->gridSize().area(),
                                                       params_.training.trainPatchRatio, rng, poolIds);
         sources.normal.release();  // the pool and the banks are all training needs from here on
         const Mat annotatedClassIds = sources.annotated.empty() ? Mat() : sources.annotatedClassIds;
-        findPoolNeighbors(normalPool, poolIds, normalBank, abnormalBank, k, "neighbours");
-        TrainingPatches annotatedPool, syntheticPool;
+        const std::vector<int> validationImages =
+            validationImagesOf(nNormal, nAnomalous, classIds, params_.training.validationFraction,
+                               (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 41);
+        ValidationPatches validation;
+        TrainingPatches annotatedPool, syntheticPool, heldOut;
+        holdOutAndFindNeighbors(normalPool, poolIds, validationImages, normalBank, abnormalBank, k, "neighbours",
+                                validation.normal);
         double anomalyWeight = params_.training.annotatedWeight;
         const bool syntheticInLoss = !sources.synthetic.empty() && params_.training.syntheticWeight > 0;
         if (!sources.annotated.empty())
@@ -749,21 +774,27 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             // annotated defects add to the synthetic ones, never replace them: in a unified model
             // the classes without annotations still need an anomaly signal
             annotatedPool.features = sources.annotated;
-            findPoolNeighbors(annotatedPool, sources.annotatedImageIds, normalBank, abnormalBank, k,
-                               "neighbours-anomalies");
+            Mat annotatedIds = sources.annotatedImageIds.clone();
+            holdOutAndFindNeighbors(annotatedPool, annotatedIds, validationImages, normalBank, abnormalBank, k,
+                                    "neighbours-anomalies", heldOut);
+            validation.addAnomalies(heldOut);
             if (syntheticInLoss)
             {
                 syntheticPool.features = sources.synthetic;
-                findPoolNeighbors(syntheticPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
-                                   "neighbours-synthetic");
+                Mat syntheticIds = sources.syntheticImageIds.clone();
+                holdOutAndFindNeighbors(syntheticPool, syntheticIds, validationImages, normalBank, abnormalBank, k,
+                                        "neighbours-synthetic", heldOut);
+                validation.addAnomalies(heldOut);
             }
         }
         else if (syntheticInLoss)
         {
             // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
             annotatedPool.features = sources.synthetic;
-            findPoolNeighbors(annotatedPool, sources.syntheticImageIds, normalBank, abnormalBank, k,
-                               "neighbours-synthetic");
+            Mat syntheticIds = sources.syntheticImageIds.clone();
+            holdOutAndFindNeighbors(annotatedPool, syntheticIds, validationImages, normalBank, abnormalBank, k,
+                                    "neighbours-synthetic", heldOut);
+            validation.addAnomalies(heldOut);
             anomalyWeight = params_.training.syntheticWeight;
         }
 
@@ -781,11 +812,16 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
         head = ScoringHead::create(hp);
         ScoreTrainer(params_.training, params_.seed, anomalyWeight)
             .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
-                   abnormalBank.getFeatures(), syntheticPool);
+                   abnormalBank.getFeatures(), syntheticPool, validation);
 
         // 7. the standardisation of distance and head score on normal patches (leave-one-image-out)
         fusion = fitScoreFusion(normalPool, normalBank, abnormalBank, *enhancement, *head);
         weighAnnotatedClasses(fusion, annotatedClassIds);
+
+        // 8. what update() refines the head on
+        if (params_.training.updatePatches > 0)
+            updateSample = sampleUpdatePatches(normalPool, poolIds, classIds, params_.training.updatePatches,
+                                               (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 47);
     }
 
     grid_ = extractor->gridSize();
@@ -795,6 +831,7 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     enhancement_ = enhancement;
     head_ = head;
     fusion_ = fusion;
+    updateSample_ = updateSample;
 }
 
 namespace {
@@ -814,11 +851,11 @@ Ptr<T> copyOf(const T& algorithm, const Ptr<T>& shell)
 
 } // namespace
 
-/* update(): the annotated patches join (a copy of) the abnormal bank; the normal bank's entries,
-   each with its neighbours from other images, stand in for the normal training patches, which the
-   model does not keep; copies of the enhancement and head are refined and the head's
-   standardisation moved so that those entries keep their standardised scores. Nothing of the model
-   changes until every step has succeeded. */
+/* update(): the annotated patches join (a copy of) the abnormal bank; copies of the enhancement and
+   head are refined on them against normal patches: the sample of the training pool the model kept
+   (TrainingParams::updatePatches), or, in models without one, the normal bank's entries, each with
+   its neighbours from other images. The head's standardisation moves so that those normal patches
+   keep their standardised scores. Nothing of the model changes until every step has succeeded. */
 void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks, const std::vector<int>& classIds)
 {
     CV_TRACE_FUNCTION();
@@ -857,8 +894,10 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     const int k = params_.neighbours;
     const Mat normalFeatures = normalBank->getFeatures(), abnormalFeatures = extended->getFeatures();
     TrainingPatches normalPool, annotatedPool;
-    normalPool.features = normalFeatures;
-    findPoolNeighbors(normalPool, normalBank->getImageIds(), *normalBank, *extended, k, "update-neighbours");
+    const bool sampled = updateSample_ && updateSample_->size() > 1;
+    normalPool.features = sampled ? updateSample_->getFeatures() : normalFeatures;
+    findPoolNeighbors(normalPool, sampled ? updateSample_->getImageIds() : normalBank->getImageIds(), *normalBank,
+                      *extended, k, "update-neighbours");
     annotatedPool.features = added.annotated;
     findPoolNeighbors(annotatedPool, added.annotatedImageIds, *normalBank, *extended, k, "update-neighbours-anomalies");
 
@@ -884,10 +923,12 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     {
         scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, after,
                   nullptr, nullptr);
-        // the weights stay: a head refined on the bank's entries alone is weaker evidence than one
-        // trained with the annotations (annotatedHeadWeight here: 78.9 mean image AUROC against
-        // 88.1, doc/model.md "Annotations that arrive later")
         fusion = fusion.withHeadRecentred(before, after, nearestClasses);
+        // a head refined on the bank's entries alone is weaker evidence than one trained with the
+        // annotations: there the weights stay (annotatedHeadWeight gave 78.9 mean image AUROC
+        // against 88.1, doc/model.md "Annotations that arrive later")
+        if (sampled)
+            weighAnnotatedClasses(fusion, added.annotatedClassIds);
     }
 
     // commit: the same rows, in the same order, as the extended copy searched

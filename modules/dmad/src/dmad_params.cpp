@@ -26,7 +26,8 @@ DMAD::TrainingParams::TrainingParams()
     : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), noiseStd(0.25), margin(0.5),
       annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5), adaptorLearningRate(5e-4),
       adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4), enhancementWeightDecay(1e-2), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(20)
+      pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(20),
+      updatePatches(8192), validationFraction(0)
 {
 }
 
@@ -79,6 +80,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "enhancement_weight_decay" << t.enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << t.syntheticWeight
        << "pseudo_anomalies" << t.pseudoAnomalies << "update_epochs" << t.updateEpochs
+       << "update_patches" << t.updatePatches << "validation_fraction" << t.validationFraction
        << "distance_features" << (int)distanceFeatures
        << "normalize_features" << (int)normalizeFeatures
        << "texture_folder" << textureFolder << "map_sigma" << mapSigma
@@ -123,6 +125,11 @@ void DMAD::Params::read(const FileNode& node)
     training.syntheticWeight = readReal(node, "synthetic_weight", where);
     training.pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
     training.updateEpochs = node["update_epochs"].empty() ? 20 : readInt(node, "update_epochs", where);
+    // models saved before the update sample kept none
+    training.updatePatches = node["update_patches"].empty() ? 0 : readInt(node, "update_patches", where);
+    // models saved before validation trained on every image
+    training.validationFraction =
+        node["validation_fraction"].empty() ? 0.0 : readReal(node, "validation_fraction", where);
     distanceFeatures = readInt(node, "distance_features", where) != 0;
     normalizeFeatures = readInt(node, "normalize_features", where) != 0;
     textureFolder = node["texture_folder"].isString() ? (String)node["texture_folder"] : String();
@@ -160,6 +167,8 @@ void validateParams(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
     if (t.updateEpochs < 1)
         CV_Error(Error::StsBadArg, cv::format("dmad: updateEpochs %d must be >= 1", t.updateEpochs));
+    if (t.updatePatches < 0)
+        CV_Error(Error::StsBadArg, cv::format("dmad: updatePatches %d must be >= 0", t.updatePatches));
     if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || t.epochs < 1 || t.batchPatches < 2)
         CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
                                    "must be positive");
@@ -172,6 +181,9 @@ void validateParams(const DMAD::Params& p)
     if (!(p.calibrationFraction >= 0 && p.calibrationFraction <= 0.5))
         CV_Error(Error::StsBadArg, cv::format("dmad: calibrationFraction %g must be in [0, 0.5]",
                                               p.calibrationFraction));
+    if (!(t.validationFraction >= 0 && t.validationFraction <= 0.5))
+        CV_Error(Error::StsBadArg, cv::format("dmad: validationFraction %g must be in [0, 0.5]",
+                                              t.validationFraction));
     if (p.calibrationImages < 0)
         CV_Error(Error::StsBadArg, cv::format("dmad: calibrationImages %d must be >= 0", p.calibrationImages));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(t.syntheticWeight >= 0))

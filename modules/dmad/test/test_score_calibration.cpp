@@ -81,7 +81,7 @@ TEST(DMAD_ScoreCalibration, held_out_images_are_a_fraction_of_each_class)
     for (int i = 0; i < 55; i++)
         classIds.push_back(i < 30 ? 0 : i < 49 ? 1 : 2);  // 30, 19 and 6 images
     std::vector<int> fitted, heldOut;
-    cv::dmad::splitCalibrationImages(55, classIds, 0.1, 7, fitted, heldOut);
+    cv::dmad::holdOutImages(55, classIds, 0.1, 7, fitted, heldOut);
     int perClass[3] = { 0, 0, 0 };
     for (int i : heldOut)
         perClass[classIds[i]]++;
@@ -94,9 +94,9 @@ TEST(DMAD_ScoreCalibration, held_out_images_are_a_fraction_of_each_class)
     EXPECT_EQ(55u, fitted.size() + heldOut.size());
     EXPECT_TRUE(std::is_sorted(fitted.begin(), fitted.end()));
     std::vector<int> again, heldAgain;
-    cv::dmad::splitCalibrationImages(55, classIds, 0.1, 7, again, heldAgain);
+    cv::dmad::holdOutImages(55, classIds, 0.1, 7, again, heldAgain);
     EXPECT_EQ(heldOut, heldAgain);
-    cv::dmad::splitCalibrationImages(55, classIds, 0.0, 7, again, heldAgain);
+    cv::dmad::holdOutImages(55, classIds, 0.0, 7, again, heldAgain);
     EXPECT_TRUE(heldAgain.empty());
 }
 

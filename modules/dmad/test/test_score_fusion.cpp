@@ -356,6 +356,86 @@ TEST(DMAD_Update, adds_annotated_anomalies_to_a_reloaded_model)
     EXPECT_CV_ERROR(patchcore->update(data.anomalous, data.masks), "scoring head");
 }
 
+/** update() refines on the normal training patches the model kept (TrainingParams::updatePatches):
+    the file holds that many, drawn from the training images, and the classes it updates then take
+    annotatedHeadWeight; a model that kept none refines on its bank entries and keeps headWeight. */
+TEST(DMAD_Update, refines_on_the_kept_normal_patches_and_weighs_the_updated_classes)
+{
+    const MicroDataset data(10);
+    TempDir dir;
+    auto updatedScores = [&](int updatePatches, double annotatedHeadWeight, std::vector<float>& trainedScores) {
+        DMAD::Params p = microParams();
+        p.calibrationImages = 0;
+        p.training.updateEpochs = 5;
+        p.training.updatePatches = updatePatches;
+        p.annotatedHeadWeight = annotatedHeadWeight;
+        Ptr<DMAD> model = DMAD::create(p);
+        model->train(data.normal);
+        trainedScores = scoresOf(*model, data.testImages);
+        const String file = dir.path + cv::format("/kept%d.yml.gz", updatePatches);
+        model->save(file);
+        if (updatePatches > 0)
+        {
+            Ptr<MemoryBank> sample = MemoryBank::load(file, "update_sample");
+            EXPECT_EQ(updatePatches, sample->size());
+            EXPECT_EQ(model->getFeatureExtractor()->featureDims(), sample->dims());
+            double lo, hi;
+            minMaxLoc(sample->getImageIds(), &lo, &hi);
+            EXPECT_GE(lo, 0);
+            EXPECT_LT(hi, (double)data.normal.size()) << "kept patches come from the normal training images";
+        }
+        else
+            EXPECT_CV_ERROR(MemoryBank::load(file, "update_sample"), "update_sample");
+        Ptr<DMAD> reloaded = DMAD::load(file);
+        reloaded->update(data.anomalous, data.masks);
+        return scoresOf(*reloaded, data.testImages);
+    };
+    std::vector<float> trainedA, trainedB;
+    // unsupervised training ignores annotatedHeadWeight: the twins score alike until update()
+    const std::vector<float> a = updatedScores(40, 0.5, trainedA), b = updatedScores(40, 4.0, trainedB);
+    ASSERT_EQ(trainedA, trainedB);
+    EXPECT_NE(a, b) << "with kept patches the updated classes take annotatedHeadWeight";
+    const std::vector<float> c = updatedScores(0, 0.5, trainedA), d = updatedScores(0, 4.0, trainedB);
+    ASSERT_EQ(trainedA, trainedB);
+    EXPECT_EQ(c, d) << "without them the weights stay";
+    EXPECT_NE(a, c) << "kept patches and bank entries refine differently";
+}
+
+/** A model trained with validation: it trains (semi-supervised, with held-out normal images and
+    anomalies), keeps its parameters through save and load, and scores differently from one that
+    trains on everything; bad fractions are refused. */
+TEST(DMAD_Validation, a_validated_model_trains_saves_and_loads)
+{
+    const MicroDataset data(10);
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;
+    p.training.epochs = 3;
+    p.training.validationFraction = 0.5;  // 5 of the 10 normal images, 1 of the 2 anomalies
+    Ptr<DMAD> validated = DMAD::create(p);
+    validated->train(data.normal, data.anomalous, data.masks);
+    TempDir dir;
+    const String file = dir.path + "/validated.yml.gz";
+    validated->save(file);
+    Ptr<DMAD> back = DMAD::load(file);
+    EXPECT_EQ(0.5, back->getParams().training.validationFraction);
+    EXPECT_EQ(p.training.updatePatches, back->getParams().training.updatePatches);
+    EXPECT_EQ(scoresOf(*validated, data.testImages), scoresOf(*back, data.testImages));
+    p.training.validationFraction = 0;
+    Ptr<DMAD> everything = DMAD::create(p);
+    everything->train(data.normal, data.anomalous, data.masks);
+    EXPECT_NE(scoresOf(*validated, data.testImages), scoresOf(*everything, data.testImages))
+        << "the validation images' patches must leave the loss";
+
+    for (double bad : { -0.1, 0.6, std::numeric_limits<double>::quiet_NaN() })
+    {
+        p.training.validationFraction = bad;
+        EXPECT_CV_ERROR(DMAD::create(p), "validationFraction");
+    }
+    p.training.validationFraction = 0;
+    p.training.updatePatches = -1;
+    EXPECT_CV_ERROR(DMAD::create(p), "updatePatches -1 must be >= 0");
+}
+
 TEST(DMAD_ScoreFusion, head_recentring_keeps_normal_patches_standardised_scores)
 {
     RNG rng(9);

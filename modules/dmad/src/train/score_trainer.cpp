@@ -5,19 +5,17 @@
 #include "precomp.hpp"
 #include "train/score_trainer.hpp"
 #include "train/hinge_loss.hpp"
+#include "train/validation.hpp"
 #include "io/progress.hpp"
 #include "synthesis/synthesis_utils.hpp"
 
 namespace cv {
 namespace dmad {
 
-namespace {
-
 typedef nn::Matrix<float> Matrix;
 
-//! Copies the rows `order[first, first+count)` of the pool and their neighbours' features.
-void gather(const TrainingPatches& pool, const std::vector<int>& order, size_t first, int count,
-            const Mat& normalBank, const Mat& abnormalBank, Matrix& q, Matrix& normal, Matrix& abnormal)
+void gatherPatches(const TrainingPatches& pool, const std::vector<int>& order, size_t first, int count,
+                   const Mat& normalBank, const Mat& abnormalBank, Matrix& q, Matrix& normal, Matrix& abnormal)
 {
     const int D = pool.features.cols, k = pool.normalNeighbours.cols;
     q.resize(count, D);
@@ -39,6 +37,17 @@ void gather(const TrainingPatches& pool, const std::vector<int>& order, size_t f
     });
 }
 
+namespace {
+
+//! " 0.9312 0.9348 ...": the values to 4 decimals.
+String listed(const std::vector<double>& values)
+{
+    String out;
+    for (double v : values)
+        out += cv::format(" %.4f", v);
+    return out;
+}
+
 //! top = [top's first `keep` rows; extra].
 void appendRows(Matrix& top, const Matrix& extra, int keep)
 {
@@ -51,9 +60,10 @@ void appendRows(Matrix& top, const Matrix& extra, int keep)
 
 } // namespace
 
-double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
-                           const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
-                           const Mat& abnormalBank, const TrainingPatches& synthetic) const
+TrainingOutcome ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
+                                    const TrainingPatches& normal, const TrainingPatches& annotated,
+                                    const Mat& normalBank, const Mat& abnormalBank, const TrainingPatches& synthetic,
+                                    const ValidationPatches& validation) const
 {
     CV_TRACE_FUNCTION();
     const DMAD::TrainingParams& s = params_;
@@ -94,6 +104,10 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
     ProgressReporter progress("train", (int64)s.epochs * stepsPerEpoch);
     size_t annotatedCursor = 0, syntheticCursor = 0;
     double epochLoss = 0;
+    TrainingOutcome outcome;
+    // the networks after the best validated epoch (copies: plain values, running statistics included)
+    nn::EnhancementNetwork<float> bestEnhancement;
+    nn::ScoringNetwork<float> bestHead;
     Matrix qn, nn_, an, qa, na, aa, qs, ns, as, q, nBank, aBank, o, oAll, scores, dScores, dAll, dEnh, noise;
     for (int epoch = 0; epoch < s.epochs; epoch++)
     {
@@ -101,12 +115,12 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
         epochLoss = 0;
         for (int step = 0; step < stepsPerEpoch; step++)
         {
-            gather(normal, normalOrder, (size_t)step * batch, batch, normalBank, abnormalBank, qn, nn_, an);
+            gatherPatches(normal, normalOrder, (size_t)step * batch, batch, normalBank, abnormalBank, qn, nn_, an);
             int nA = 0;
             if (annotated.size() > 0)
             {
                 nA = std::min(anomalyBatchPatches, annotated.size());
-                gather(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
+                gatherPatches(annotated, annotatedOrder, annotatedCursor, nA, normalBank, abnormalBank, qa, na, aa);
                 annotatedCursor = (annotatedCursor + nA) % annotatedOrder.size();
             }
             const int nAnnotated = nA;
@@ -115,7 +129,7 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             {
                 // appended below the annotated rows: the rest of the step treats all nA rows alike
                 nSynthetic = std::min(anomalyBatchPatches, synthetic.size());
-                gather(synthetic, syntheticOrder, syntheticCursor, nSynthetic, normalBank, abnormalBank, qs, ns, as);
+                gatherPatches(synthetic, syntheticOrder, syntheticCursor, nSynthetic, normalBank, abnormalBank, qs, ns, as);
                 syntheticCursor = (syntheticCursor + nSynthetic) % syntheticOrder.size();
                 appendRows(qa, qs, nAnnotated);
                 appendRows(na, ns, nAnnotated);
@@ -196,14 +210,40 @@ double ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, nn::Scori
             adaptorOptimizer.step(adaptorParams);
             if (s.trainEnhancement)
                 enhancementOptimizer.step(enhancementParams);
-            progress.advance(1, cv::format("epoch %d/%d, loss %.4f", epoch + 1, s.epochs, epochLoss / (step + 1)));
+            progress.advance(1, cv::format("epoch %d/%d, loss %.4f", epoch + 1, s.epochs, epochLoss / (step + 1)) +
+                                    (outcome.validationAUROC.empty()
+                                         ? String()
+                                         : cv::format(", last validation AUROC %.4f", outcome.validationAUROC.back())));
         }
         epochLoss /= std::max(1, stepsPerEpoch);
         if (!std::isfinite(epochLoss))
             CV_Error(Error::StsError, cv::format("dmad: training diverged (loss %g in epoch %d)", epochLoss, epoch + 1));
+        outcome.lastLoss = epochLoss;
+        if (validation.empty())
+        {
+            outcome.keptEpoch = epoch + 1;
+            continue;
+        }
+        const double auroc = validationAUROC(enhancement, head, validation, normalBank, abnormalBank);
+        outcome.validationAUROC.push_back(auroc);
+        if (outcome.keptEpoch == 0 || auroc >= outcome.validationAUROC[outcome.keptEpoch - 1])
+        {
+            outcome.keptEpoch = epoch + 1;
+            bestEnhancement = enhancement;
+            bestHead = head;
+        }
     }
-    progress.finish(cv::format("%d epochs, last loss %.4f", s.epochs, epochLoss));
-    return epochLoss;
+    if (outcome.keptEpoch < s.epochs)
+    {
+        enhancement = bestEnhancement;
+        head = bestHead;
+    }
+    progress.finish(validation.empty()
+                        ? cv::format("%d epochs, last loss %.4f", s.epochs, epochLoss)
+                        : cv::format("%d epochs, last loss %.4f, kept epoch %d (validation AUROC %.4f; by epoch:%s)",
+                                     s.epochs, epochLoss, outcome.keptEpoch,
+                                     outcome.validationAUROC[outcome.keptEpoch - 1], listed(outcome.validationAUROC).c_str()));
+    return outcome;
 }
 
 }} // namespace cv::dmad

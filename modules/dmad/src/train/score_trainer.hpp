@@ -23,9 +23,38 @@ struct TrainingPatches
     int size() const { return features.rows; }
 };
 
+/** What training validates on (train/validation.hpp): patches of held-out normal images, and of
+    held-out anomalies, one set per kind (annotated, synthetic), none of them in the loss. */
+struct ValidationPatches
+{
+    TrainingPatches normal;
+    std::vector<TrainingPatches> anomalies;  //!< non-empty sets only
+    void addAnomalies(const TrainingPatches& set)
+    {
+        if (set.size() > 0)
+            anomalies.push_back(set);
+    }
+    bool empty() const { return normal.size() == 0 || anomalies.empty(); }
+};
+
+//! What a training run did: its last loss, the validation criterion per epoch, the epoch it kept.
+struct TrainingOutcome
+{
+    double lastLoss = 0;
+    std::vector<double> validationAUROC;  //!< one per epoch; empty without validation
+    int keptEpoch = 0;                    //!< 1-based; the last epoch without validation
+};
+
+/** Copies the rows `order[first, first+count)` (cycled) of the pool, and the features of their
+    cached neighbours, nearest first, into q (count x D), normal and abnormal (count x kD). */
+void gatherPatches(const TrainingPatches& pool, const std::vector<int>& order, size_t first, int count,
+                   const Mat& normalBank, const Mat& abnormalBank, nn::Matrix<float>& q, nn::Matrix<float>& normal,
+                   nn::Matrix<float>& abnormal);
+
 /** Learns the enhancement and the scoring head with DMAD's hinge loss on normal patches, Gaussian
     pseudo anomalies of their representations (fresh each step), annotated anomaly patches and,
-    optionally, synthetic defect patches with their own weight. */
+    optionally, synthetic defect patches with their own weight. With validation patches, the
+    networks end as they were after the epoch of the best validationAUROC() (ties: the later). */
 class CV_EXPORTS ScoreTrainer
 {
 public:
@@ -36,10 +65,10 @@ public:
     ScoreTrainer(const DMAD::TrainingParams& params, int seed, double anomalyWeight)
         : params_(params), seed_(seed), anomalyWeight_(anomalyWeight) {}
 
-    //! Returns the mean loss of the last epoch.
-    double train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
-                 const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
-                 const Mat& abnormalBank, const TrainingPatches& synthetic = TrainingPatches()) const;
+    TrainingOutcome train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
+                          const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
+                          const Mat& abnormalBank, const TrainingPatches& synthetic = TrainingPatches(),
+                          const ValidationPatches& validation = ValidationPatches()) const;
 
 private:
     DMAD::TrainingParams params_;

@@ -5,6 +5,7 @@
 #include "precomp.hpp"
 #include "train/training_pools.hpp"
 #include "io/progress.hpp"
+#include "train/validation.hpp"
 
 namespace cv {
 namespace dmad {
@@ -47,6 +48,49 @@ void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryB
     progress.finish(cv::format("%d patches", pool.size()));
     if (countNonZero(pool.normalNeighbours < 0) || countNonZero(pool.abnormalNeighbours < 0))
         CV_Error(Error::StsError, "dmad: too few bank entries from other images for the training patches");
+}
+
+void holdOutAndFindNeighbors(TrainingPatches& pool, Mat& imageIds, const std::vector<int>& heldOutImages,
+                             const MemoryBank& normalBank, const MemoryBank& abnormalBank, int k, const String& task,
+                             TrainingPatches& heldOut)
+{
+    Mat heldIds;
+    moveHeldOutRows(pool, imageIds, heldOutImages, heldOut, heldIds);
+    if (pool.size() == 0)
+    {
+        // every row came from held-out images (a few synthetic defects, say): the loss needs them more
+        std::swap(pool, heldOut);
+        std::swap(imageIds, heldIds);
+    }
+    findPoolNeighbors(pool, imageIds, normalBank, abnormalBank, k, task);
+    if (heldOut.size() > 0)
+        findPoolNeighbors(heldOut, heldIds, normalBank, abnormalBank, k, task + "-validation");
+}
+
+Ptr<MemoryBank> sampleUpdatePatches(const TrainingPatches& pool, const Mat& imageIds,
+                                    const std::vector<int>& classIds, int count, uint64 seed)
+{
+    CV_Assert(imageIds.type() == CV_32S && (int)imageIds.total() == pool.size() && count > 0);
+    std::vector<int> rows(pool.size());
+    for (int r = 0; r < pool.size(); r++)
+        rows[r] = r;
+    RNG rng(seed);
+    const int n = std::min(count, pool.size());
+    for (int i = 0; i < n; i++)  // partial Fisher-Yates: n distinct rows
+        std::swap(rows[i], rows[i + rng.uniform(0, pool.size() - i)]);
+    Mat features(n, pool.features.cols, CV_32F), ids(n, 1, CV_32S), classes(n, 1, CV_32S);
+    for (int i = 0; i < n; i++)
+    {
+        pool.features.row(rows[i]).copyTo(features.row(i));
+        const int image = imageIds.at<int>(rows[i]);
+        ids.at<int>(i) = image;
+        classes.at<int>(i) = classIds.empty() ? -1 : classIds[image];
+    }
+    MemoryBank::Params p;
+    p.halfPrecisionStorage = true;  // a sample, not a search index: half the file
+    Ptr<MemoryBank> sample = MemoryBank::create(p);
+    sample->add(features, ids, classes);
+    return sample;
 }
 
 }} // namespace cv::dmad

@@ -24,6 +24,19 @@ TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cel
 void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
                         const MemoryBank& abnormalBank, int k, const String& task);
 
+/** Moves the patches of `heldOutImages` from `pool` to `heldOut` (moveHeldOutRows: `imageIds`, the
+    pool's, keeps those of the rows left) and finds the neighbours of both parts (findPoolNeighbors).
+    A pool whose every row would leave keeps them all, and `heldOut` stays empty. */
+void holdOutAndFindNeighbors(TrainingPatches& pool, Mat& imageIds, const std::vector<int>& heldOutImages,
+                             const MemoryBank& normalBank, const MemoryBank& abnormalBank, int k, const String& task,
+                             TrainingPatches& heldOut);
+
+/** What DMAD::update() refines the head on (TrainingParams::updatePatches): `count` patches of the
+    pool (all when it has fewer), drawn with `seed`, in float16 with their image ids and classes
+    (`classIds` per image; empty: -1). */
+Ptr<MemoryBank> sampleUpdatePatches(const TrainingPatches& pool, const Mat& imageIds,
+                                    const std::vector<int>& classIds, int count, uint64 seed);
+
 }} // namespace cv::dmad
 
 #endif // OPENCV_DMAD_TRAINING_POOLS_HPP

@@ -203,15 +203,15 @@ std::vector<char> drawPerClass(int normalCount, const std::vector<int>& classIds
 
 } // namespace
 
-void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
-                            std::vector<int>& fitted, std::vector<int>& heldOut)
+void holdOutImages(int count, const std::vector<int>& classIds, double fraction, uint64 seed,
+                   std::vector<int>& fitted, std::vector<int>& heldOut)
 {
-    const std::vector<char> held = drawPerClass(normalCount, classIds, seed, [fraction](int n) {
+    const std::vector<char> held = drawPerClass(count, classIds, seed, [fraction](int n) {
         return (int)std::floor(fraction * (double)n + 1e-9);
     });
     fitted.clear();
     heldOut.clear();
-    for (int i = 0; i < normalCount; i++)
+    for (int i = 0; i < count; i++)
         (held[(size_t)i] ? heldOut : fitted).push_back(i);
 }
 

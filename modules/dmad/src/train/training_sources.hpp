@@ -16,11 +16,12 @@
 namespace cv {
 namespace dmad {
 
-/** Step 0: which normal images training holds out to calibrate the decision threshold on:
-    floor(fraction x count) of each class (classIds empty: one class), drawn with `seed`; the rest,
-    in their order, are fitted. */
-CV_EXPORTS void splitCalibrationImages(int normalCount, const std::vector<int>& classIds, double fraction, uint64 seed,
-                            std::vector<int>& fitted, std::vector<int>& heldOut);
+/** The images training holds out, of `count` images with `classIds` (empty: one class):
+    floor(fraction x count) of each class, drawn with `seed`; the rest, in their order, are fitted.
+    Step 0 holds normal images out to calibrate the decision threshold on (Params::calibrationFraction),
+    step 5 normal images and annotated anomalies to validate the score on (TrainingParams::validationFraction). */
+CV_EXPORTS void holdOutImages(int count, const std::vector<int>& classIds, double fraction, uint64 seed,
+                              std::vector<int>& fitted, std::vector<int>& heldOut);
 
 /** The normal images scored leave-one-image-out to calibrate the threshold when none is held out:
     min(perClass, class size) of each class (classIds empty: one class), drawn with `seed`, in

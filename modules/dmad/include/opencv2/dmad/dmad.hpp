@@ -80,7 +80,21 @@ public:
         signal). 0: none, as the reference code. */
         CV_PROP_RW double syntheticWeight;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
-        CV_PROP_RW int updateEpochs;      //!< DMAD::update(): passes over the normal bank's entries
+        CV_PROP_RW int updateEpochs;      //!< DMAD::update(): passes over its normal patches (updatePatches)
+        /** Normal training patches the model keeps (float16, drawn with the seed from the head's
+            training patches) for DMAD::update() to refine the head on, so that the classes it
+            updates get annotatedHeadWeight as in train(). 0: none; update() then refines on the
+            normal bank's entries and keeps the weights. */
+        CV_PROP_RW int updatePatches;
+        /** Fraction of each class's normal training images, and of its annotated anomalies, that
+            validate the score instead of training it, 0..0.5 (floor of the fraction of each count,
+            drawn with the seed; the images stay in both banks). After every epoch the head scores
+            their patches, leave-one-image-out, against the held-out anomalies and the synthetic
+            defects made in the held-out images, and training keeps the epoch of the best
+            validation AUROC. 0 (default): no validation, the last epoch is kept; at 0.1 the CPU
+            configuration's 8 epochs lost 0.7 to 0.8 mean image AUROC on the four shared classes
+            (doc/model.md, "Model selection without test data"). update() does not validate. */
+        CV_PROP_RW double validationFraction;
     };
 
     struct CV_EXPORTS_W_SIMPLE Params
@@ -101,10 +115,11 @@ public:
         //! SCORE_DISTANCE_AND_HEAD: weight of the standardised head score against the standardised distance, 0..1000,
         //! in the classes without annotated anomalies (see annotatedHeadWeight)
         CV_PROP_RW double headWeight;
-        /** SCORE_DISTANCE_AND_HEAD: the head weight of the classes with annotated anomalies in
-            train(), 0..1000. Their head learned from real defects, so its score is evidence the
-            distance lacks; the other classes keep headWeight, and so does update(), whose head is
-            refined on the bank's entries alone (doc/model.md, "Annotations that pay"). */
+        /** SCORE_DISTANCE_AND_HEAD: the head weight of the classes with annotated anomalies, 0..1000.
+            Their head learned from real defects, so its score is evidence the distance lacks; the
+            other classes keep headWeight. update() gives it to the classes it updates when the
+            model kept normal patches to refine on (TrainingParams::updatePatches; doc/model.md,
+            "Annotations that pay"). */
         CV_PROP_RW double annotatedHeadWeight;
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
@@ -172,10 +187,12 @@ public:
 
     /** @brief Adds annotated anomalies to a trained model: defects annotated one by one after
     deployment. Their masked patches join the abnormal bank, and the enhancement and head are refined
-    for TrainingParams::updateEpochs on them against the normal bank's entries (each with its
-    neighbours from other images), so the normal training images are neither needed nor re-searched.
-    The head's standardisation in the SCORE_DISTANCE_AND_HEAD score is moved so that normal patches
-    keep their standardised scores, and with them the calibrated thresholds their meaning.
+    for TrainingParams::updateEpochs on them against the normal training patches the model kept
+    (TrainingParams::updatePatches; in a model without them, the normal bank's entries), each with
+    its neighbours from other images, so the normal training images are neither needed nor
+    re-searched. The head's standardisation in the SCORE_DISTANCE_AND_HEAD score is moved so that
+    those normal patches keep their standardised scores, and with them the calibrated thresholds
+    their meaning; with kept patches, the updated classes get Params::annotatedHeadWeight.
     @param anomalousImages annotated anomalies (as for train()).
     @param anomalyMasks one mask per image, the image's size, non-zero on the defect.
     @param classIds optional class id per image (the ids given to train()).

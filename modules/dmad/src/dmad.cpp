@@ -764,37 +764,32 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             validationImagesOf(nNormal, nAnomalous, classIds, params_.training.validationFraction,
                                (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 41);
         ValidationPatches validation;
-        TrainingPatches annotatedPool, syntheticPool, heldOut;
         holdOutAndFindNeighbors(normalPool, poolIds, validationImages, normalBank, abnormalBank, k, "neighbours",
                                 validation.normal);
+        // an anomaly pool for the loss; the patches of its validation images become a validation set
+        auto anomalyPool = [&](const Mat& features, const Mat& imageIds, const String& task) {
+            TrainingPatches pool, heldOut;
+            pool.features = features;
+            Mat keptIds = imageIds;  // a header: moveHeldOutRows rebinds it, the sources keep theirs
+            holdOutAndFindNeighbors(pool, keptIds, validationImages, normalBank, abnormalBank, k, task, heldOut);
+            validation.addAnomalies(heldOut);
+            return pool;
+        };
+        TrainingPatches annotatedPool, syntheticPool;
         double anomalyWeight = params_.training.annotatedWeight;
         const bool syntheticInLoss = !sources.synthetic.empty() && params_.training.syntheticWeight > 0;
         if (!sources.annotated.empty())
         {
             // annotated defects add to the synthetic ones, never replace them: in a unified model
             // the classes without annotations still need an anomaly signal
-            annotatedPool.features = sources.annotated;
-            Mat annotatedIds = sources.annotatedImageIds.clone();
-            holdOutAndFindNeighbors(annotatedPool, annotatedIds, validationImages, normalBank, abnormalBank, k,
-                                    "neighbours-anomalies", heldOut);
-            validation.addAnomalies(heldOut);
+            annotatedPool = anomalyPool(sources.annotated, sources.annotatedImageIds, "neighbours-anomalies");
             if (syntheticInLoss)
-            {
-                syntheticPool.features = sources.synthetic;
-                Mat syntheticIds = sources.syntheticImageIds.clone();
-                holdOutAndFindNeighbors(syntheticPool, syntheticIds, validationImages, normalBank, abnormalBank, k,
-                                        "neighbours-synthetic", heldOut);
-                validation.addAnomalies(heldOut);
-            }
+                syntheticPool = anomalyPool(sources.synthetic, sources.syntheticImageIds, "neighbours-synthetic");
         }
         else if (syntheticInLoss)
         {
             // without annotated defects, the synthetic defects stand in for them (as in DRAEM)
-            annotatedPool.features = sources.synthetic;
-            Mat syntheticIds = sources.syntheticImageIds.clone();
-            holdOutAndFindNeighbors(annotatedPool, syntheticIds, validationImages, normalBank, abnormalBank, k,
-                                    "neighbours-synthetic", heldOut);
-            validation.addAnomalies(heldOut);
+            annotatedPool = anomalyPool(sources.synthetic, sources.syntheticImageIds, "neighbours-synthetic");
             anomalyWeight = params_.training.syntheticWeight;
         }
 

@@ -297,7 +297,8 @@ private:
             fusion_.write(fs);
             fs << "}";
         }
-        if (calibration_.valid(DecisionCalibration::PATCHCORE))
+        // the classes are saved without thresholds too: the fusion standardises by them
+        if (calibration_.valid(DecisionCalibration::PATCHCORE) || !calibration_.classes().empty())
         {
             fs << "calibration" << "{";
             calibration_.write(fs);
@@ -559,10 +560,25 @@ private:
         enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
         head_->compute(representation, headScores);
         if (params_.scoreMode == SCORE_DISTANCE_AND_HEAD)
-            fusion_.combine(normalDistances, headScores, normalClasses, scores);
+            fusion_.combine(normalDistances, headScores, fusionClassesOf(features, cells, normalClasses), scores);
         else
             scores = headScores;
         addTiming(0, 0, (double)(scoreStart - start) * 1000.0 / getTickFrequency(), elapsedMs(scoreStart), 0);
+    }
+
+    /** The class each patch is standardised as in the fusion (n x 1 CV_32S): its image's (the one
+        inspect() reports), or, in models fitted before, its nearest normal entry's. */
+    Mat fusionClassesOf(const Mat& features, int cells, const Mat& nearestClasses) const
+    {
+        if (fusion_.classSource() == ScoreFusion::CLASS_OF_NEAREST_ENTRY)
+            return nearestClasses;
+        Mat classes(features.rows, 1, CV_32S);
+        for (int first = 0; first < features.rows; first += cells)
+        {
+            const Range image(first, std::min(first + cells, features.rows));
+            classes.rowRange(image).setTo(calibration_.classes().identify(features.rowRange(image)));
+        }
+        return classes;
     }
 
     /** Rows of k neighbours' features, nearest first (n x k*D).
@@ -614,9 +630,9 @@ private:
                           const KnowledgeEnhancement& enhancement, const ScoringHead& head,
                           std::vector<float>& headScores, std::vector<float>* distances, std::vector<int>* classIds);
     void weighAnnotatedClasses(ScoreFusion& fusion, const Mat& classIds) const;
-    ScoreFusion fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
-                               const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
-                               const ScoringHead& head) const;
+    ScoreFusion fitScoreFusion(const TrainingPatches& pool, const std::vector<int>& poolClasses,
+                               const MemoryBank& normalBank, const MemoryBank& abnormalBank,
+                               const KnowledgeEnhancement& enhancement, const ScoringHead& head) const;
 
     Params params_;
     Size grid_;
@@ -689,7 +705,6 @@ void DMADImpl::trainFrom(const ImageSource& normal, const ImageSource& anomalous
         else
         {
             trainOn(normal, anomalous, masks, classIds, classes);
-            calibration_ = DecisionCalibration();
             if (params_.calibrationImages > 0)
             {
                 // bank image id = index among the normal images (addNormalPatches)
@@ -809,8 +824,13 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
                    abnormalBank.getFeatures(), syntheticPool, validation);
 
-        // 7. the standardisation of distance and head score on normal patches (leave-one-image-out)
-        fusion = fitScoreFusion(normalPool, normalBank, abnormalBank, *enhancement, *head);
+        // 7. the standardisation of distance and head score on normal patches (leave-one-image-out),
+        //    per class of their image
+        std::vector<int> poolClasses(normalPool.size(), -1);
+        if (!classIds.empty())
+            for (int r = 0; r < normalPool.size(); r++)
+                poolClasses[r] = classIds[poolIds.at<int>(r)];
+        fusion = fitScoreFusion(normalPool, poolClasses, normalBank, abnormalBank, *enhancement, *head);
         weighAnnotatedClasses(fusion, annotatedClassIds);
 
         // 8. what update() refines the head on
@@ -827,6 +847,8 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     head_ = head;
     fusion_ = fusion;
     updateSample_ = updateSample;
+    // the classes without thresholds until calibration: scoring (calibration's too) tells images' classes by them
+    calibration_ = DecisionCalibration(std::vector<DecisionCalibration::Sample>(), wantHead, classes, "none");
 }
 
 namespace {
@@ -906,9 +928,18 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     for (int i = 0; i < normalPool.size(); i++)
         allRows[i] = i;
     std::vector<float> before, after;
-    std::vector<int> nearestClasses;
+    // the class the fusion standardises each normal patch as: its image's, or (older models) its nearest entry's
+    std::vector<int> poolClasses;
+    const bool classOfImage = fusion_.classSource() == ScoreFusion::CLASS_OF_IMAGE;
     scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, before,
-              nullptr, &nearestClasses);
+              nullptr, classOfImage ? nullptr : &poolClasses);
+    if (classOfImage)
+    {
+        const Mat ids = sampled ? updateSample_->getClassIds() : normalBank->getClassIds();
+        poolClasses.assign(normalPool.size(), -1);
+        if (!ids.empty())
+            poolClasses.assign(ids.begin<int>(), ids.end<int>());
+    }
     DMAD::TrainingParams refine = params_.training;
     refine.epochs = params_.training.updateEpochs;
     ScoreTrainer(refine, params_.seed, params_.training.annotatedWeight)
@@ -918,7 +949,7 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     {
         scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, after,
                   nullptr, nullptr);
-        fusion = fusion.withHeadRecentred(before, after, nearestClasses);
+        fusion = fusion.withHeadRecentred(before, after, poolClasses);
         // a head refined on the bank's entries alone is weaker evidence than one trained with the
         // annotations: there the weights stay (annotatedHeadWeight gave 78.9 mean image AUROC
         // against 88.1, doc/model.md "Annotations that arrive later")
@@ -949,10 +980,11 @@ void DMADImpl::weighAnnotatedClasses(ScoreFusion& fusion, const Mat& classIds) c
 /** ScoreFusion's normal distributions: up to kFusionPatches patches of the normal pool, drawn with
     the seed, with their cached leave-one-image-out neighbours (as a new image's patches would find
     them), scored by the trained enhancement and head in blocks. */
-ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBank& normalBank,
-                                     const MemoryBank& abnormalBank, const KnowledgeEnhancement& enhancement,
-                                     const ScoringHead& head) const
+ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const std::vector<int>& poolClasses,
+                                     const MemoryBank& normalBank, const MemoryBank& abnormalBank,
+                                     const KnowledgeEnhancement& enhancement, const ScoringHead& head) const
 {
+    CV_Assert((int)poolClasses.size() == pool.size());
     static const int kFusionPatches = 50000;
     std::vector<int> rows(pool.size());
     for (int i = 0; i < pool.size(); i++)
@@ -961,10 +993,12 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const MemoryBa
     synth::shuffle(rows, rng);
     rows.resize(std::min<size_t>(rows.size(), kFusionPatches));
     std::vector<float> distances, headScores;
-    std::vector<int> classIds;
     scorePool(pool, rows, normalBank, normalBank.getFeatures(), abnormalBank.getFeatures(), enhancement, head,
-              headScores, &distances, &classIds);
-    return ScoreFusion(distances, headScores, classIds, params_.headWeight);
+              headScores, &distances, nullptr);
+    std::vector<int> classIds;
+    for (int r : rows)
+        classIds.push_back(poolClasses[r]);
+    return ScoreFusion(distances, headScores, classIds, params_.headWeight, ScoreFusion::CLASS_OF_IMAGE);
 }
 
 /** The head's anomaly scores of the pool patches `rows`, with their cached neighbours, in blocks (the

@@ -118,6 +118,24 @@ TEST(DMAD_ScoreFusion, file_round_trip_and_damaged_nodes)
     back.combine(qd, qh, qc, b);
     EXPECT_EQ(0, cv::norm(a, b, NORM_INF));
 
+    EXPECT_EQ(ScoreFusion::CLASS_OF_IMAGE, back.classSource());
+    // models fitted before CLASS_OF_IMAGE have no class_source: they keep their nearest entries' classes
+    String old = text;
+    const size_t sourceKey = old.find("class_source");
+    ASSERT_NE(String::npos, sourceKey);
+    const size_t sourceLine = old.rfind('\n', sourceKey) + 1;
+    old.erase(sourceLine, old.find('\n', sourceKey) + 1 - sourceLine);
+    EXPECT_EQ(ScoreFusion::CLASS_OF_NEAREST_ENTRY, readBack(old).classSource());
+    const ScoreFusion nearest(d, h, ids, 0.75, ScoreFusion::CLASS_OF_NEAREST_ENTRY);
+    EXPECT_EQ(ScoreFusion::CLASS_OF_NEAREST_ENTRY, readBack(fileFormOf(nearest)).classSource());
+    String unknown = text;
+    unknown.replace(unknown.find("image", sourceLine), 5, "pixel");
+    {
+        FileStorage damaged(unknown, FileStorage::READ | FileStorage::MEMORY);
+        ScoreFusion g;
+        EXPECT_CV_ERROR(g.read(damaged["score_fusion"], "test"), "unknown class_source 'pixel'");
+    }
+
     ScoreFusion absent;
     absent.read(FileNode(), "test");
     EXPECT_FALSE(absent.valid());
@@ -257,6 +275,94 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
             EXPECT_GT(coef.at<double>(0), 0);  // both parts raise the score
         }
     }
+}
+
+/** A unified model standardises every patch of an image as the image's class (the one inspect()
+    reports), even where a patch's nearest normal entry is of the other class. Class 1's images are
+    class 0's kind with the left half darkened, so their right halves find class 0's entries. The
+    fused scores of one image must then be one affine function of the twins' distance and head
+    scores, with the slopes 1 / spread_d and w / spread_h that the saved file gives that class. */
+TEST(DMAD_ScoreFusion, patches_are_standardised_as_their_image_class)
+{
+    RNG rng(11);
+    auto image = [&rng](int classId) {
+        Mat img(40, 40, CV_8UC3);
+        rng.fill(img, RNG::UNIFORM, 0, 256);
+        GaussianBlur(img, img, Size(5, 5), 1.5);
+        if (classId == 1)
+            img.colRange(0, 20) *= 0.3;
+        return img;
+    };
+    std::vector<Mat> normal, test;
+    std::vector<int> classIds, testClasses;
+    for (int i = 0; i < 24; i++)
+    {
+        normal.push_back(image(i % 2));
+        classIds.push_back(i % 2);
+    }
+    for (int i = 0; i < 4; i++)
+    {
+        test.push_back(image(i % 2));
+        testClasses.push_back(i % 2);
+    }
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;  // the classes must be saved without thresholds too
+    p.scoreMode = DMAD::SCORE_HEAD;
+    Ptr<DMAD> headOnly = DMAD::create(p);
+    headOnly->train(normal, noArray(), noArray(), classIds);
+    p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
+    Ptr<DMAD> trained = DMAD::create(p);
+    trained->train(normal, noArray(), noArray(), classIds);
+    TempDir dir;
+    const String file = dir.path + "/unified.yml.gz";
+    trained->save(file);
+    Ptr<DMAD> fused = DMAD::load(file);
+
+    // the slopes each class's standardisation gives, from the file
+    FileStorage fs(file, FileStorage::READ);
+    const FileNode fusionNode = fs["opencv_dmad_DMAD"]["score_fusion"];
+    ASSERT_EQ("image", (String)fusionNode["class_source"]);
+    std::map<int, std::pair<double, double>> slopes;  // class -> (1 / spread_d, w / spread_h)
+    for (const FileNode& c : fusionNode["classes"])
+        slopes[(int)c["class_id"]] = { 1.0 / (double)c["distance_spread"], p.headWeight / (double)c["head_spread"] };
+    ASSERT_EQ(2u, slopes.size());
+    ASSERT_GT(std::abs(slopes[0].first / slopes[1].first - 1), 0.05) << "the classes' scales must differ";
+
+    const Ptr<MemoryBank> bank = fused->getMemoryBanks()->getNormalBank();
+    int patchesNearTheOtherClass = 0;
+    for (size_t i = 0; i < test.size(); i++)
+    {
+        ASSERT_EQ(testClasses[i], fused->inspect(test[i]).classId) << "image " << i;
+        Mat f, h, d, features, dist, nearest;
+        fused->computePatchScores(test[i], f);
+        headOnly->computePatchScores(test[i], h);
+        fused->setScorer(DMAD::SCORER_PATCHCORE);
+        fused->computePatchScores(test[i], d);
+        fused->setScorer(DMAD::SCORER_DMAD);
+        Size grid;
+        fused->getFeatureExtractor()->extract(test[i], features, grid);
+        bank->search(features * fused->getFeatureScale(), 1, dist, nearest);
+        for (int r = 0; r < nearest.rows; r++)
+            patchesNearTheOtherClass += bank->getClassIds().at<int>(nearest.at<int>(r)) != testClasses[i];
+
+        // least squares f = b d + c h + a over the image's patches
+        const int n = (int)f.total();
+        Mat A(n, 3, CV_64F), y, coef;
+        for (int r = 0; r < n; r++)
+        {
+            A.at<double>(r, 0) = d.ptr<float>()[r];
+            A.at<double>(r, 1) = h.ptr<float>()[r];
+            A.at<double>(r, 2) = 1.0;
+        }
+        f.reshape(1, n).convertTo(y, CV_64F);
+        ASSERT_TRUE(cv::solve(A, y, coef, DECOMP_SVD));
+        double lo, hi;
+        minMaxLoc(y, &lo, &hi);
+        EXPECT_LT(cv::norm(Mat(A * coef), y, NORM_INF), 1e-4 * std::max(1.0, hi - lo)) << "image " << i;
+        EXPECT_NEAR(slopes[testClasses[i]].first, coef.at<double>(0), 1e-3 * slopes[testClasses[i]].first);
+        EXPECT_NEAR(slopes[testClasses[i]].second, coef.at<double>(1), 1e-3 * slopes[testClasses[i]].second);
+    }
+    EXPECT_GT(patchesNearTheOtherClass, 20) << "no patch finds the other class: the test shows nothing";
 }
 
 TEST(DMAD_ScoreFusion, survives_save_and_load)

@@ -39,7 +39,8 @@ ScoreFusion::Standardisation ScoreFusion::fit(const std::vector<float>& distance
 }
 
 ScoreFusion::ScoreFusion(const std::vector<float>& distances, const std::vector<float>& headScores,
-                         const std::vector<int>& classIds, double headWeight)
+                         const std::vector<int>& classIds, double headWeight, ClassSource source)
+    : source_(source)
 {
     CV_Assert(!distances.empty() && distances.size() == headScores.size() && distances.size() == classIds.size());
     for (size_t i = 0; i < distances.size(); i++)
@@ -178,6 +179,7 @@ ScoreFusion::Standardisation ScoreFusion::readOne(const FileNode& node, const St
 
 void ScoreFusion::write(FileStorage& fs) const
 {
+    fs << "class_source" << (source_ == CLASS_OF_IMAGE ? "image" : "nearest_entry");
     fs << "head_weight" << weight_ << "pooled" << "{";
     writeOne(fs, pooled_);
     fs << "}";
@@ -208,6 +210,16 @@ void ScoreFusion::read(const FileNode& node, const String& where)
     if (node.empty())
         return;
     ScoreFusion f;
+    // models fitted before the image's class have no class_source
+    f.source_ = CLASS_OF_NEAREST_ENTRY;
+    if (!node["class_source"].empty())
+    {
+        const String source = persistence::readString(node, "class_source", where);
+        if (source != "image" && source != "nearest_entry")
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: unknown class_source '%s'", where.c_str(),
+                                                      source.c_str()));
+        f.source_ = source == "image" ? CLASS_OF_IMAGE : CLASS_OF_NEAREST_ENTRY;
+    }
     f.weight_ = persistence::readReal(node, "head_weight", where);
     if (!validWeight(f.weight_))
         CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid head_weight", where.c_str()));

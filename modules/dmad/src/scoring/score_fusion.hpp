@@ -26,10 +26,14 @@ namespace dmad {
     outvoted where it raises patches the distance finds ordinary (doc/model.md).
 
     A unified model's classes differ in both scales, so each class with at least kMinClassPatches
-    normal patches has its own standardisation, chosen per patch by the class of its nearest normal
-    entry (the bank knows it: no image-level class guess); the others use the pooled one. The same
-    class picks w: a class whose head learned from annotated defects can have a weight of its own
-    (setClassHeadWeight(); class id -1 stands for the patches without a class). */
+    normal patches has its own standardisation; the others use the pooled one. A patch is
+    standardised as its image's class (ClassCentroids, the class DMAD::inspect() reports): the
+    class of its nearest normal entry, which models fitted before CLASS_OF_IMAGE use, is another
+    class for a quarter to half of the patches of three of the four shared classes (background
+    looks alike across products), and mixing standardisations within an image cost 0.8 mean image
+    AUROC (doc/model.md). The same class picks w: a class whose head learned from annotated defects
+    can have a weight of its own (setClassHeadWeight(); class id -1 stands for the patches without
+    a class). */
 class CV_EXPORTS ScoreFusion
 {
 public:
@@ -40,20 +44,29 @@ public:
     //! A class needs this many normal patches for a standardisation of its own.
     static constexpr int kMinClassPatches = 500;
 
+    //! Which class a patch is standardised as.
+    enum ClassSource
+    {
+        CLASS_OF_NEAREST_ENTRY = 0,  //!< its nearest normal entry's (models fitted before CLASS_OF_IMAGE)
+        CLASS_OF_IMAGE = 1           //!< its image's
+    };
+
     //! Not fitted: valid() is false.
     ScoreFusion() = default;
     /** Fits the standardisations on normal patches scored leave-one-image-out.
         @param distances their Euclidean distances to the nearest normal entry
         @param headScores their head anomaly scores, one per distance
-        @param classIds the class of each one's nearest normal entry (-1: none), one per distance
-        @param headWeight w, in [0, kMaxHeadWeight] */
+        @param classIds the class of each one (-1: none), one per distance, as `source` says
+        @param headWeight w, in [0, kMaxHeadWeight]
+        @param source what the class ids given here and to combine() are */
     ScoreFusion(const std::vector<float>& distances, const std::vector<float>& headScores,
-                const std::vector<int>& classIds, double headWeight);
+                const std::vector<int>& classIds, double headWeight, ClassSource source = CLASS_OF_IMAGE);
 
     bool valid() const { return fitted_; }
+    ClassSource classSource() const { return source_; }
     //! w of the classes without a weight of their own.
     double headWeight() const { return weight_; }
-    //! w of the patches whose nearest normal entry is of class `classId` (-1: without a class).
+    //! w of the patches of class `classId` (-1: without a class).
     double headWeight(int classId) const;
     /** Gives the patches of class `classId` (-1: those without a class) the head weight w, in
         [0, kMaxHeadWeight]. */
@@ -62,7 +75,7 @@ public:
     /** Patch scores (n x 1 CV_32F).
         @param distances Euclidean distances to the nearest normal entry (n values, CV_32F)
         @param headScores the head's anomaly scores (n values, CV_32F)
-        @param classIds the class of each nearest normal entry (n values, CV_32S) */
+        @param classIds the class of each patch (n values, CV_32S), as classSource() says */
     void combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const;
 
     /** The same fusion with each head standardisation moved (median and spread) so that normal
@@ -71,7 +84,7 @@ public:
         meaning. A class with fewer than kMinRecentrePatches patches moves as the pooled one, which
         moves with the patches that have no standardisation of their own (all, when they are too few).
         @param before, after the head's scores of the same normal patches
-        @param classIds the class of each one's nearest normal entry */
+        @param classIds the class of each one, as classSource() says */
     ScoreFusion withHeadRecentred(const std::vector<float>& before, const std::vector<float>& after,
                                   const std::vector<int>& classIds) const;
     static constexpr int kMinRecentrePatches = 100;
@@ -91,6 +104,7 @@ private:
     const Standardisation& forClass(int classId) const;
 
     bool fitted_ = false;
+    ClassSource source_ = CLASS_OF_IMAGE;
     double weight_ = 0;
     Standardisation pooled_;
     std::map<int, Standardisation> perClass_;

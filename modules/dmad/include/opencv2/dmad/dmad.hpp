@@ -54,8 +54,8 @@ public:
         //! the scoring head's output alone (the reference code)
         SCORE_HEAD = 0,
         /** the distance to the nearest normal entry plus headWeight times the head's score, each
-            standardised on normal patches scored leave-one-image-out: the score starts from the
-            PatchCore distance and the head adds to it (doc/model.md) */
+            standardised on normal patches of the image's class scored leave-one-image-out: the
+            score starts from the PatchCore distance and the head adds to it (doc/model.md) */
         SCORE_DISTANCE_AND_HEAD = 1
     };
 

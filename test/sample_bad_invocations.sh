@@ -73,6 +73,8 @@ check 2 "--epochs"                   "$m" --data="$tmp/ds" --out="$tmp/o" --epoc
 check 2 "'nan' is outside"           "$m" --data="$tmp/ds" --out="$tmp/o" --lr=nan
 check 2 "'1.5' is outside [0, 1]"    "$m" --data="$tmp/ds" --out="$tmp/o" --coreset=1.5
 check 2 "--noise"                    "$m" --data="$tmp/ds" --out="$tmp/o" --noise=-0.5
+check 2 "expected N or WxH, each 1..8" "$m" --data="$tmp/ds" --out="$tmp/o" --tiles=9
+check 2 "expected N or WxH, each 1..8" "$m" --data="$tmp/ds" --out="$tmp/o" --tiles=2x2x2
 check 2 "--hidden"                   "$m" --data="$tmp/ds" --out="$tmp/o" --hidden=-1
 check 2 "--scorer"                   "$m" --data="$tmp/ds" --out="$tmp/o" --scorer=knn
 check 2 "--score"                    "$m" --data="$tmp/ds" --out="$tmp/o" --score=sum

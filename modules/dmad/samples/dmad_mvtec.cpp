@@ -16,6 +16,7 @@
 #include "sample_utils.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -79,6 +80,19 @@ String fileStem(const String& path)
 bool endsWith(const String& s, const String& suffix)
 {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+//! "N" (N x N) or "WxH" tiles, each 1..8; Size() where the text is neither.
+Size parseTiles(const std::string& text)
+{
+    int w = 0, h = 0;
+    char x = 0, rest = 0;
+    const int n = std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &rest);
+    if (n == 1)
+        h = w;
+    else if (n != 3 || x != 'x')
+        return Size();
+    return w >= 1 && w <= 8 && h >= 1 && h <= 8 ? Size(w, h) : Size();
 }
 
 //! A preset name, a saved FeatureExtractor, or a network file whose name contains a preset's name.
@@ -387,7 +401,7 @@ int main(int argc, char** argv)
     int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
     double headWeight = -1, annotatedHeadWeight = -1;
-    std::string scoreMode;
+    std::string scoreMode, tiles;
     bool baseline = true, update = false, letterbox = false;
     CLI::App& app = options.app();
     app.add_option("--data", data,
@@ -441,6 +455,12 @@ int main(int argc, char** argv)
     app.add_flag("--letterbox", letterbox,
                  "keep each image's aspect ratio: scaled to fit the backbone input and padded "
                  "(FeatureExtractor::Params::letterbox), instead of stretched");
+    app.add_option("--tiles", tiles,
+                   "cut each image, resized to the backbone input times the tiles, into tiles run one by one "
+                   "(FeatureExtractor::Params::tiles): N for N x N, or WxH; each 1..8")
+        ->check(CLI::Validator([](std::string& t) { return parseTiles(t).empty() ? "expected N or WxH, each 1..8"
+                                                                                  : std::string(); },
+                               "N|WxH"));
     app.add_flag("--update", update,
                  "with --load and --anomalies: add the annotated anomalies to the loaded model (DMAD::update) "
                  "before evaluating it, instead of training with them from the start");
@@ -498,6 +518,8 @@ int main(int argc, char** argv)
         params.backbone = backboneParams(backbone, model);
         if (letterbox)
             params.backbone.letterbox = true;
+        if (!tiles.empty())
+            params.backbone.tiles = parseTiles(tiles);
         params.scorer = scorerName == "patchcore" ? dmad::DMAD::SCORER_PATCHCORE : dmad::DMAD::SCORER_DMAD;
         params.seed = seed;
         if (epochs > 0)
@@ -675,6 +697,7 @@ int main(int argc, char** argv)
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"letterbox\": " << (int)bp.letterbox << ",\n"
+             << "    \"tiles\": [" << bp.tiles.width << ", " << bp.tiles.height << "],\n"
              << "    \"normal_bank\": " << detector->getMemoryBanks()->getNormalBank()->size() << ",\n"
              << "    \"abnormal_bank\": " << detector->getMemoryBanks()->getAbnormalBank()->size() << ",\n"
              << "    \"command\": " << jsonString([&] {

@@ -522,7 +522,8 @@ private:
     //! The anomaly map of an image of `imageSize` from its patch score grid, through the input geometry.
     void anomalyMapOf(const Mat& patchScores, Size imageSize, Mat& map) const
     {
-        anomalyMapFromPatchScores(patchScores, params_.backbone.inputSize,
+        anomalyMapFromPatchScores(patchScores, FeatureExtractor::canvasSize(params_.backbone),
+                                  params_.backbone.inputSize,
                                   FeatureExtractor::inputRegion(params_.backbone, imageSize), imageSize,
                                   params_.mapSigma, map);
     }

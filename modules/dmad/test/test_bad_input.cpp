@@ -103,6 +103,22 @@ TEST(DMAD_BadInput, feature_extractor)
           [&] { FeatureExtractor::create(with([](FeatureExtractor::Params& p) {
                     p.inputSize = Size(100000, 65536); })); },
           "unsupported input size 100000x65536" },
+        { "no tiles across",
+          [&] { FeatureExtractor::create(with([](FeatureExtractor::Params& p) {
+                    p.tiles = Size(0, 1); })); },
+          "tiles 0x1: each must be in 1..8" },
+        { "nine tiles down",
+          [&] { FeatureExtractor::create(with([](FeatureExtractor::Params& p) {
+                    p.tiles = Size(2, 9); })); },
+          "tiles 2x9: each must be in 1..8" },
+        { "tiles beyond the canvas limit",
+          [&] { FeatureExtractor::create(with([](FeatureExtractor::Params& p) {
+                    p.inputSize = Size(2048, 2048);
+                    p.tiles = Size(8, 1); })); },
+          "times tiles 8x1 is more than 4096x4096 pixels" },
+        { "canvas of bad tiles",
+          [&] { FeatureExtractor::canvasSize(with([](FeatureExtractor::Params& p) { p.tiles = Size(-1, 2); })); },
+          "tiles -1x2" },
         { "even patch size",
           [&] { FeatureExtractor::create(with([](FeatureExtractor::Params& p) {
                     p.patchSize = 2; })); },

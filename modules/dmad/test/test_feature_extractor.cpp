@@ -175,13 +175,94 @@ TEST(DMAD_FeatureExtractor, letterbox_keeps_the_aspect_ratio)
     // the anomaly map of one hot cell, unsmoothed, peaks where that cell lies in the image
     Mat patchScores = Mat::zeros(16, 16, CV_32F), map;
     patchScores.at<float>(7, 8) = 1.f;  // input pixels x 16..17, y 14..15: image x ~53, y ~(15 - 9) 40 / 13
-    cv::dmad::anomalyMapFromPatchScores(patchScores, p.inputSize, FeatureExtractor::inputRegion(p, image.size()),
+    cv::dmad::anomalyMapFromPatchScores(patchScores, p.inputSize, p.inputSize,
+                                        FeatureExtractor::inputRegion(p, image.size()),
                                         image.size(), 0, map);
     ASSERT_EQ(image.size(), map.size());
     Point peak;
     minMaxLoc(map, nullptr, nullptr, nullptr, &peak);
     EXPECT_NEAR(16.5 * 100 / 32, peak.x, 3.5);
     EXPECT_NEAR((14.5 - 9) * 40 / 13.0, peak.y, 3.5);
+}
+
+// The micro backbone only pools (kernel = stride), so the tiles of a canvas give exactly the layer
+// maps of the whole canvas: tiled features must equal those of one network input of the canvas' size.
+TEST(DMAD_FeatureExtractor, tiles_join_into_the_grid_of_the_canvas)
+{
+    Mat image(40, 100, CV_8UC3), mask = Mat::zeros(40, 100, CV_8U);
+    RNG(3).fill(image, RNG::UNIFORM, 0, 256);
+    mask(Rect(70, 5, 6, 9)).setTo(255);
+    for (bool letterbox : { false, true })
+    {
+        FeatureExtractor::Params tiled = microBackbone(), whole = microBackbone();  // 32 x 32 input
+        tiled.tiles = Size(2, 1);
+        whole.inputSize = Size(64, 32);
+        tiled.letterbox = whole.letterbox = letterbox;
+        EXPECT_EQ(Size(64, 32), FeatureExtractor::canvasSize(tiled));
+        EXPECT_EQ(FeatureExtractor::inputRegion(whole, image.size()), FeatureExtractor::inputRegion(tiled, image.size()));
+        Ptr<FeatureExtractor> extractor = FeatureExtractor::create(tiled);
+        EXPECT_EQ(Size(32, 16), extractor->gridSize());
+        Mat expected, got;
+        Size grid;
+        FeatureExtractor::create(whole)->extract(image, expected, grid);
+        extractor->extract(image, got, grid);
+        EXPECT_EQ(Size(32, 16), grid);
+        ASSERT_EQ(expected.size(), got.size());
+        EXPECT_LE(cv::norm(expected, got, NORM_INF), 1e-6 * std::max(1.0, cv::norm(expected, NORM_INF))) << letterbox;
+        // masks go through the same canvas: the defect's cells, right of the seam (x 70..75 of 100 -> 44..48 of 64)
+        const std::vector<int> cells = maskedPatchIndices(mask, tiled, grid);
+        EXPECT_EQ(maskedPatchIndices(mask, whole, grid), cells);
+        ASSERT_FALSE(cells.empty());
+        for (int c : cells)
+            EXPECT_GE(c % 32, 16) << "cell " << c << " lies in the right tile";
+    }
+}
+
+// Each tile runs through MobileNetV2 on its own and the tiles' maps are joined before the patch
+// aggregation: away from the seams a tile's cells are those of its pixels run alone; at a seam the
+// neighbourhood reaches into the next tile.
+TEST(DMAD_FeatureExtractor, tiles_run_alone_and_meet_at_the_seams)
+{
+    DMAD_REQUIRE_MOBILENET(model);
+    const Mat image = renderedPart("metal_plate", 1, 512);
+    ASSERT_EQ(Size(512, 512), image.size());
+    FeatureExtractor::Params p = FeatureExtractor::preset("mobilenet_v2", model);
+    p.tiles = Size(2, 2);
+    Ptr<FeatureExtractor> tiled = FeatureExtractor::create(p);
+    EXPECT_EQ(Size(64, 64), tiled->gridSize());
+    Mat got, alone;
+    Size grid, aloneGrid;
+    tiled->extract(image, got, grid);
+    ASSERT_EQ(Size(64, 64), grid);
+    // the bottom-right tile, exactly 256 x 256 pixels of the image (no resizing on either side)
+    mobileNet(model)->extract(image(Rect(256, 256, 256, 256)).clone(), alone, aloneGrid);
+    ASSERT_EQ(Size(32, 32), aloneGrid);
+    const double scale = cv::norm(alone, NORM_INF);
+    double farFromSeam = 0, atSeam = 0;
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++)
+        {
+            // the stride-16 layer's 3 x 3 neighbourhood and its upsampling reach 4 cells of the finest grid
+            double& worst = x >= 4 && y >= 4 ? farFromSeam : atSeam;
+            worst = std::max(worst, cv::norm(alone.row(y * 32 + x), got.row((32 + y) * 64 + 32 + x), NORM_INF));
+        }
+    EXPECT_LE(farFromSeam, 1e-5 * scale);
+    EXPECT_GT(atSeam, 1e-2 * scale) << "the seam's cells see the neighbouring tiles";
+}
+
+TEST(DMAD_FeatureExtractor, map_sigma_follows_the_network_input_not_the_canvas)
+{
+    Mat patchScores = Mat::zeros(16, 16, CV_32F), tiled, whole;
+    patchScores.at<float>(5, 11) = 1.f;
+    const Size canvas(64, 64), image(100, 80);
+    // 2 x 2 tiles of 32 px with sigma 8 at 256 px: 1 canvas pixel, as one 64 px input with sigma 4
+    cv::dmad::anomalyMapFromPatchScores(patchScores, canvas, Size(32, 32), Rect(Point(), canvas), image, 8, tiled);
+    cv::dmad::anomalyMapFromPatchScores(patchScores, canvas, canvas, Rect(Point(), canvas), image, 4, whole);
+    EXPECT_EQ(0.0, cv::norm(tiled, whole, NORM_INF));
+    Point peak;
+    minMaxLoc(tiled, nullptr, nullptr, nullptr, &peak);
+    EXPECT_NEAR(11.5 * 100 / 16, peak.x, 4);
+    EXPECT_NEAR(5.5 * 80 / 16, peak.y, 4);
 }
 
 TEST(DMAD_FeatureExtractor, save_load_round_trip)
@@ -193,6 +274,7 @@ TEST(DMAD_FeatureExtractor, save_load_round_trip)
     p.layerDims = 100;
     p.featureDims = 64;
     p.letterbox = true;
+    p.tiles = Size(2, 1);
     Ptr<FeatureExtractor> extractor = FeatureExtractor::create(p);
     for (const char* suffix : { ".yml", ".xml", ".json", ".yml.gz" })
     {
@@ -215,6 +297,7 @@ TEST(DMAD_FeatureExtractor, save_load_round_trip)
         EXPECT_EQ(p.featureDims, q.featureDims);
         EXPECT_EQ(p.batchSize, q.batchSize);
         EXPECT_EQ(p.letterbox, q.letterbox);
+        EXPECT_EQ(p.tiles, q.tiles);
         EXPECT_EQ(extractor->gridSize(), loaded->gridSize()) << suffix;
 
         Mat image(200, 300, CV_8UC3, Scalar(40, 90, 160)), a, b;

@@ -94,10 +94,11 @@ std::vector<int> maskedPatchIndices(InputArray maskArg, const FeatureExtractor::
     if (mask.empty())
         return maskedPatchIndices(mask, grid);  // its error
     const Rect region = FeatureExtractor::inputRegion(geometry, mask.size());
-    if (region.size() == geometry.inputSize)
+    const Size canvasSize = FeatureExtractor::canvasSize(geometry);
+    if (region.size() == canvasSize)
         return maskedPatchIndices(mask, grid);
-    // the 0/1 mask at the region's size in an empty input; area averaging keeps any defect pixel's trace
-    Mat binary, placed, canvas = Mat::zeros(geometry.inputSize, CV_32F);
+    // the 0/1 mask at the region's size on an empty canvas; area averaging keeps any defect pixel's trace
+    Mat binary, placed, canvas = Mat::zeros(canvasSize, CV_32F);
     compare(mask, 0, binary, CMP_NE);
     binary.convertTo(binary, CV_32F, 1.0 / 255.0);
     resize(binary, placed, region.size(), 0, 0, INTER_AREA);

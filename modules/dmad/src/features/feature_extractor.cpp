@@ -22,7 +22,7 @@ static const char* const kExtractorNode = "opencv_dmad_FeatureExtractor";
 
 FeatureExtractor::Params::Params()
     : inputSize(256, 256), swapRB(true), scale(1.0 / 255.0), mean(0, 0, 0, 0), std(1, 1, 1, 1),
-      patchSize(3), layerDims(1536), featureDims(1536), batchSize(8), letterbox(false)
+      patchSize(3), layerDims(1536), featureDims(1536), batchSize(8), letterbox(false), tiles(1, 1)
 {
 }
 
@@ -36,7 +36,7 @@ void FeatureExtractor::Params::write(FileStorage& fs) const
     fs << "input_size" << inputSize << "swap_rb" << (int)swapRB << "scale" << scale;
     fs << "mean" << mean << "std" << std;
     fs << "patch_size" << patchSize << "layer_dims" << layerDims << "feature_dims" << featureDims;
-    fs << "batch_size" << batchSize << "letterbox" << (int)letterbox;
+    fs << "batch_size" << batchSize << "letterbox" << (int)letterbox << "tiles" << tiles;
 }
 
 void FeatureExtractor::Params::read(const FileNode& node)
@@ -62,11 +62,37 @@ void FeatureExtractor::Params::read(const FileNode& node)
     batchSize = node["batch_size"].isInt() ? (int)node["batch_size"] : 8;
     // extractors saved before letterboxing stretched
     letterbox = !node["letterbox"].empty() && persistence::readInt(node, "letterbox", where) != 0;
+    // and before tiling ran the whole image at once
+    tiles = Size(1, 1);
+    if (!node["tiles"].empty())
+    {
+        std::vector<int> t;
+        node["tiles"] >> t;
+        if (t.size() != 2)
+            CV_Error(Error::StsParseError, "dmad: FeatureExtractor params: 'tiles' is not a width and a height");
+        tiles = Size(t[0], t[1]);
+    }
+}
+
+namespace {
+
+void checkTiles(Size tiles)
+{
+    if (tiles.width < 1 || tiles.height < 1 || tiles.width > 8 || tiles.height > 8)
+        CV_Error(Error::StsBadArg, cv::format("dmad: tiles %dx%d: each must be in 1..8", tiles.width, tiles.height));
+}
+
+} // namespace
+
+Size FeatureExtractor::canvasSize(const Params& params)
+{
+    checkTiles(params.tiles);
+    return Size(params.inputSize.width * params.tiles.width, params.inputSize.height * params.tiles.height);
 }
 
 Rect FeatureExtractor::inputRegion(const Params& params, Size imageSize)
 {
-    const Size input = params.inputSize;
+    const Size input = canvasSize(params);
     if (imageSize.width < 1 || imageSize.height < 1)
         CV_Error(Error::StsBadSize, cv::format("dmad: no input region for an image of %dx%d", imageSize.width,
                                                imageSize.height));
@@ -93,6 +119,10 @@ void validate(const FeatureExtractor::Params& p)
         (int64)p.inputSize.width * p.inputSize.height > 4096 * 4096)  // Size::area() would overflow
         CV_Error(Error::StsBadArg, cv::format("dmad: unsupported input size %dx%d",
                                               p.inputSize.width, p.inputSize.height));
+    checkTiles(p.tiles);
+    if ((int64)p.inputSize.area() * p.tiles.area() > 4096 * 4096)
+        CV_Error(Error::StsBadArg, cv::format("dmad: input size %dx%d times tiles %dx%d is more than 4096x4096 pixels",
+                                              p.inputSize.width, p.inputSize.height, p.tiles.width, p.tiles.height));
     for (int c = 0; c < 3; c++)
         if (!(p.std[c] > 0))
             CV_Error(Error::StsBadArg, "dmad: Params::std must be positive");
@@ -131,8 +161,8 @@ void checkImage(const Mat& image, size_t index, size_t count)
                             image.cols, image.rows, which.c_str()));
 }
 
-/** Writes one image (checked by checkImage()), resized and normalised, into the planar float
-    slice `dst` (3 x H x W). */
+/** Writes one image (checked by checkImage()), resized to the canvas and normalised, into the
+    planar float slices `dst` (tiles x 3 x H x W, the tiles row by row). */
 void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* dst)
 {
     const int depth = image.depth(), cn = image.channels();
@@ -148,7 +178,7 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
     // (PIL through torchvision); bilinear when enlarging.
     const double toByteRange = depth == CV_16U ? 1.0 / 257.0 : 1.0;
     Mat resized;
-    const Size target = p.inputSize;
+    const Size target = FeatureExtractor::canvasSize(p);
     const Rect region = FeatureExtractor::inputRegion(p, bgr.size());
     if (bgr.size() == region.size())
         resized = bgr;
@@ -169,29 +199,59 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
         resized = canvas;
     }
 
-    const int plane = target.area();
-    for (int c = 0; c < 3; c++)
+    const Size tile = p.inputSize;
+    const int plane = tile.area();
+    for (int t = 0; t < p.tiles.area(); t++)
     {
-        const int srcChannel = p.swapRB ? 2 - c : c;
-        const float a = (float)(p.scale * toByteRange / p.std[c]);
-        const float b = (float)(-p.mean[c] / p.std[c]);
-        float* out = dst + (size_t)c * plane;
-        for (int y = 0; y < target.height; y++)
+        const Point origin((t % p.tiles.width) * tile.width, (t / p.tiles.width) * tile.height);
+        for (int c = 0; c < 3; c++)
         {
-            if (depth == CV_8U)
+            const int srcChannel = p.swapRB ? 2 - c : c;
+            const float a = (float)(p.scale * toByteRange / p.std[c]);
+            const float b = (float)(-p.mean[c] / p.std[c]);
+            float* out = dst + ((size_t)t * 3 + c) * plane;
+            for (int y = 0; y < tile.height; y++)
             {
-                const uchar* row = resized.ptr<uchar>(y);
-                for (int x = 0; x < target.width; x++)
-                    out[y * target.width + x] = row[x * 3 + srcChannel] * a + b;
-            }
-            else
-            {
-                const ushort* row = resized.ptr<ushort>(y);
-                for (int x = 0; x < target.width; x++)
-                    out[y * target.width + x] = row[x * 3 + srcChannel] * a + b;
+                if (depth == CV_8U)
+                {
+                    const uchar* row = resized.ptr<uchar>(origin.y + y) + origin.x * 3;
+                    for (int x = 0; x < tile.width; x++)
+                        out[y * tile.width + x] = row[x * 3 + srcChannel] * a + b;
+                }
+                else
+                {
+                    const ushort* row = resized.ptr<ushort>(origin.y + y) + origin.x * 3;
+                    for (int x = 0; x < tile.width; x++)
+                        out[y * tile.width + x] = row[x * 3 + srcChannel] * a + b;
+                }
             }
         }
     }
+}
+
+/** The layer maps of `tiles` consecutive tiles per image (N*T x C x h x w) placed side by side as
+    the canvas holds them (N x C x h*rows x w*columns). */
+Mat joinTiles(const Mat& maps, Size tiles)
+{
+    const int T = tiles.area();
+    if (T == 1)
+        return maps;
+    const int n = maps.size[0] / T, C = maps.size[1], h = maps.size[2], w = maps.size[3];
+    Mat joined(std::vector<int>{ n, C, h * tiles.height, w * tiles.width }, CV_32F);
+    const int W = w * tiles.width;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < T; t++)
+        {
+            const int x0 = (t % tiles.width) * w, y0 = (t / tiles.width) * h;
+            for (int c = 0; c < C; c++)
+            {
+                const float* src = maps.ptr<float>(i * T + t, c);
+                float* dst = joined.ptr<float>(i, c) + (size_t)y0 * W + x0;
+                for (int y = 0; y < h; y++)
+                    std::copy(src + (size_t)y * w, src + (size_t)(y + 1) * w, dst + (size_t)y * W);
+            }
+        }
+    return joined;
 }
 
 String backendName(int id)
@@ -207,15 +267,17 @@ String backendName(int id)
     }
 }
 
-//! Runs the network on imgs[first, first+count); returns float NCHW blobs, one per tapped layer.
+/** Runs the network on the tiles of imgs[first, first+count); returns float NCHW blobs, one per
+    tapped layer, with the tiles of each image joined. */
 std::vector<Mat> runBackbone(dnn::Net& net, const FeatureExtractor::Params& params,
                          const std::vector<Mat>& imgs, size_t first, size_t count)
 {
     const Size in = params.inputSize;
-    Mat blob(std::vector<int>{ (int)count, 3, in.height, in.width }, CV_32F);
+    const int T = params.tiles.area();
+    Mat blob(std::vector<int>{ (int)count * T, 3, in.height, in.width }, CV_32F);
     parallel_for_(Range(0, (int)count), [&](const Range& r) {
         for (int i = r.start; i < r.end; i++)
-            toNetworkInput(imgs[first + i], params, blob.ptr<float>(i));
+            toNetworkInput(imgs[first + i], params, blob.ptr<float>(i * T));
     });
     std::vector<Mat> outs;
     net.setInput(blob);
@@ -231,7 +293,7 @@ std::vector<Mat> runBackbone(dnn::Net& net, const FeatureExtractor::Params& para
     for (size_t l = 0; l < outs.size(); l++)
     {
         Mat& o = outs[l];
-        if (o.dims != 4 || o.size[0] != (int)count)
+        if (o.dims != 4 || o.size[0] != (int)count * T)
             CV_Error(Error::StsBadSize, cv::format("dmad: layer '%s' is not an NCHW feature map",
                                                    params.layers[l].c_str()));
         if (o.depth() == CV_8S)
@@ -251,6 +313,7 @@ std::vector<Mat> runBackbone(dnn::Net& net, const FeatureExtractor::Params& para
                                                   params.layers[l].c_str(), cv::depthToString(o.depth())));
         else if (!o.isContinuous())
             o = o.clone();
+        o = joinTiles(o, params.tiles);
     }
     return outs;
 }
@@ -390,7 +453,7 @@ private:
                                                       params.model.c_str(), layer.c_str()));
 
         // One forward pass on a blank image fixes the grid and checks the tapped outputs' types.
-        const std::vector<Mat> blank(1, Mat(params.inputSize, CV_8UC3, Scalar::all(0)));
+        const std::vector<Mat> blank(1, Mat(canvasSize(params), CV_8UC3, Scalar::all(0)));
         const std::vector<Mat> taps = runBackbone(net, params, blank, 0, 1);
         int finest = 0;
         for (size_t l = 0; l < taps.size(); l++)

@@ -10,12 +10,13 @@
 namespace cv {
 namespace dmad {
 
-/** Pixel anomaly map from a patch score grid: bilinear upsampling to the network input, Gaussian
-    smoothing (sigma given at 256 px, scaled with the input; 4-sigma kernel and reflected borders as
-    scipy.ndimage.gaussian_filter), then bilinear resizing of the image's region of the input
+/** Pixel anomaly map from a patch score grid: bilinear upsampling to the canvas
+    (FeatureExtractor::canvasSize(): the network input times the tiles), Gaussian smoothing (sigma
+    given at 256 px of network input, scaled with it; 4-sigma kernel and reflected borders as
+    scipy.ndimage.gaussian_filter), then bilinear resizing of the image's region of the canvas
     (FeatureExtractor::inputRegion(): all of it unless letterboxed) to the image. */
-CV_EXPORTS void anomalyMapFromPatchScores(const Mat& patchScores, Size networkInput, Rect imageRegion, Size imageSize,
-                                          double sigmaAt256, Mat& anomalyMap);
+CV_EXPORTS void anomalyMapFromPatchScores(const Mat& patchScores, Size canvas, Size networkInput, Rect imageRegion,
+                                          Size imageSize, double sigmaAt256, Mat& anomalyMap);
 
 }} // namespace cv::dmad
 

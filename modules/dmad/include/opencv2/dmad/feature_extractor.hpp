@@ -17,9 +17,10 @@ namespace dmad {
 
 The pipeline is the one of PatchCore @cite roth2022towards, SimpleNet @cite liu2023simplenet and
 DMAD @cite hu2024dmad:
-1. resize the image to Params::inputSize, convert it to the network's channel order, apply
-   `(x * scale - mean) / std` per channel;
-2. run the backbone and tap the named layers (NCHW feature maps, int8 codes are dequantised);
+1. resize the image to the canvas (canvasSize(): Params::inputSize times Params::tiles), convert it
+   to the network's channel order, apply `(x * scale - mean) / std` per channel;
+2. run the backbone on each inputSize tile of the canvas, tap the named layers (NCHW feature maps,
+   int8 codes are dequantised) and place the tiles' maps side by side, as the canvas holds them;
 3. per layer, gather each cell's `patchSize x patchSize` neighbourhood (zero padding), giving a
    vector of `C * patchSize^2` values ordered channel, then row, then column;
 4. upsample the coarser layers bilinearly (half-pixel centres) to the finest tapped grid;
@@ -61,6 +62,13 @@ public:
             normalisation); elongated parts then keep their shape at a coarser grid along their
             short side (doc/backbones.md, "Input geometry"). */
         CV_PROP_RW bool letterbox;
+        /** Tiles across and down (1 x 1 by default, each 1..8): the image is resized to inputSize
+            times tiles and each inputSize tile of it runs through the network on its own, so a
+            large image keeps tiles times the detail and the grid grows by the same factor (more
+            patches to store and search). The tiles' layer maps are joined before the patch
+            aggregation, so a neighbourhood reaches across a seam (doc/backbones.md, "Input
+            geometry"). */
+        CV_PROP_RW Size tiles;
 
         void write(FileStorage& fs) const;
         void read(const FileNode& node);
@@ -78,7 +86,11 @@ public:
                                                    const String& model = String());
     CV_WRAP static std::vector<String> presetNames();
 
-    /** @brief Where an image of `imageSize` lies in the network input: all of it, or with
+    /** @brief The size an image is resized to before it is cut into tiles: Params::inputSize times
+    Params::tiles. Grid cells, defect masks and anomaly maps are placed on it. */
+    CV_WRAP static Size canvasSize(const FeatureExtractor::Params& params);
+
+    /** @brief Where an image of `imageSize` lies on the canvas (canvasSize()): all of it, or with
     Params::letterbox the centred rectangle of its aspect ratio. Anomaly maps and defect masks
     are mapped through it. */
     CV_WRAP static Rect inputRegion(const FeatureExtractor::Params& params, Size imageSize);
@@ -105,7 +117,7 @@ public:
     CV_WRAP virtual void extractBatch(InputArrayOfArrays images, OutputArray features,
                                       CV_OUT Size& grid) const = 0;
 
-    /** @brief The grid extract() produces at the configured input size. */
+    /** @brief The grid extract() produces at the configured input size and tiles. */
     CV_WRAP virtual Size gridSize() const = 0;
     /** @brief The feature dimension D. */
     CV_WRAP virtual int featureDims() const = 0;

@@ -204,6 +204,7 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
     for (int t = 0; t < p.tiles.area(); t++)
     {
         const Point origin((t % p.tiles.width) * tile.width, (t / p.tiles.width) * tile.height);
+        const Mat part = resized(Rect(origin, tile));
         for (int c = 0; c < 3; c++)
         {
             const int srcChannel = p.swapRB ? 2 - c : c;
@@ -214,13 +215,13 @@ void toNetworkInput(const Mat& image, const FeatureExtractor::Params& p, float* 
             {
                 if (depth == CV_8U)
                 {
-                    const uchar* row = resized.ptr<uchar>(origin.y + y) + origin.x * 3;
+                    const uchar* row = part.ptr<uchar>(y);
                     for (int x = 0; x < tile.width; x++)
                         out[y * tile.width + x] = row[x * 3 + srcChannel] * a + b;
                 }
                 else
                 {
-                    const ushort* row = resized.ptr<ushort>(origin.y + y) + origin.x * 3;
+                    const ushort* row = part.ptr<ushort>(y);
                     for (int x = 0; x < tile.width; x++)
                         out[y * tile.width + x] = row[x * 3 + srcChannel] * a + b;
                 }
@@ -237,19 +238,15 @@ Mat joinTiles(const Mat& maps, Size tiles)
     if (T == 1)
         return maps;
     const int n = maps.size[0] / T, C = maps.size[1], h = maps.size[2], w = maps.size[3];
-    Mat joined(std::vector<int>{ n, C, h * tiles.height, w * tiles.width }, CV_32F);
-    const int W = w * tiles.width;
+    const int H = h * tiles.height, W = w * tiles.width;
+    Mat joined(std::vector<int>{ n, C, H, W }, CV_32F);
     for (int i = 0; i < n; i++)
         for (int t = 0; t < T; t++)
         {
-            const int x0 = (t % tiles.width) * w, y0 = (t / tiles.width) * h;
+            const Rect place((t % tiles.width) * w, (t / tiles.width) * h, w, h);
             for (int c = 0; c < C; c++)
-            {
-                const float* src = maps.ptr<float>(i * T + t, c);
-                float* dst = joined.ptr<float>(i, c) + (size_t)y0 * W + x0;
-                for (int y = 0; y < h; y++)
-                    std::copy(src + (size_t)y * w, src + (size_t)(y + 1) * w, dst + (size_t)y * W);
-            }
+                Mat(h, w, CV_32F, (void*)maps.ptr<float>(i * T + t, c))
+                    .copyTo(Mat(H, W, CV_32F, joined.ptr<float>(i, c))(place));
         }
     return joined;
 }

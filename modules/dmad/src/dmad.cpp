@@ -205,12 +205,13 @@ public:
         const Mat img = image.getMat();
         Mat features, patchScores;
         const Size grid = extractFeatures(img, features);
-        scorePatches(features, features.rows, patchScores);
         Inspection result;
+        result.classId = calibration_.classes().identify(features);
+        // the class found here is the one the fusion standardises the patches by: found once
+        scorePatches(features, features.rows, params_.scorer, patchScores, -1, &result.classId);
         double maxScore;
         minMaxLoc(patchScores, nullptr, &maxScore);
         result.score = (float)maxScore;
-        result.classId = calibration_.classes().identify(features);
         const ScoreCalibration& c = calibration(result.classId);
         if (c.valid())
         {
@@ -535,8 +536,10 @@ private:
     }
 
     /** @param excludeId a bank image id whose entries are left out of both banks (calibration's
-        leave-one-image-out), or -1 */
-    void scorePatches(const Mat& features, int cells, int scorer, Mat& scores, int excludeId = -1) const
+        leave-one-image-out), or -1
+        @param imageClasses where given, the class of each image (ClassCentroids::identify()) */
+    void scorePatches(const Mat& features, int cells, int scorer, Mat& scores, int excludeId = -1,
+                      const int* imageClasses = nullptr) const
     {
         const Ptr<MemoryBank> normal = banks_->getNormalBank();
         const Mat exclude = excludeId < 0 ? Mat() : Mat(features.rows, 1, CV_32S, Scalar(excludeId));
@@ -555,29 +558,32 @@ private:
         }
         CV_Assert(head_ && enhancement_);
         Mat normalNeighbours, abnormalNeighbours, representation, normalDistances, normalClasses, headScores;
-        neighbourFeatures(*normal, features, exclude, normalNeighbours, &normalDistances, &normalClasses);
+        const bool byNearestEntry = fusion_.classSource() == ScoreFusion::CLASS_OF_NEAREST_ENTRY;
+        neighbourFeatures(*normal, features, exclude, normalNeighbours, &normalDistances,
+                          byNearestEntry ? &normalClasses : nullptr);
         neighbourFeatures(*banks_->getAbnormalBank(), features, exclude, abnormalNeighbours);
         const int64 scoreStart = getTickCount();
         enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
         head_->compute(representation, headScores);
         if (params_.scoreMode == SCORE_DISTANCE_AND_HEAD)
-            fusion_.combine(normalDistances, headScores, fusionClassesOf(features, cells, normalClasses), scores);
+            fusion_.combine(normalDistances, headScores,
+                            byNearestEntry ? normalClasses : imageClassesOf(features, cells, imageClasses), scores);
         else
             scores = headScores;
         addTiming(0, 0, (double)(scoreStart - start) * 1000.0 / getTickFrequency(), elapsedMs(scoreStart), 0);
     }
 
-    /** The class each patch is standardised as in the fusion (n x 1 CV_32S): its image's (the one
-        inspect() reports), or, in models fitted before, its nearest normal entry's. */
-    Mat fusionClassesOf(const Mat& features, int cells, const Mat& nearestClasses) const
+    /** The class of each patch's image (n x 1 CV_32S), the one inspect() reports, which the fusion
+        standardises it by (models fitted before CLASS_OF_IMAGE take the nearest normal entry's).
+        @param known where given, the class of each image, already identified */
+    Mat imageClassesOf(const Mat& features, int cells, const int* known) const
     {
-        if (fusion_.classSource() == ScoreFusion::CLASS_OF_NEAREST_ENTRY)
-            return nearestClasses;
         Mat classes(features.rows, 1, CV_32S);
-        for (int first = 0; first < features.rows; first += cells)
+        for (int first = 0, image = 0; first < features.rows; first += cells, image++)
         {
-            const Range image(first, std::min(first + cells, features.rows));
-            classes.rowRange(image).setTo(calibration_.classes().identify(features.rowRange(image)));
+            const Range rows(first, std::min(first + cells, features.rows));
+            classes.rowRange(rows).setTo(known ? known[image]
+                                               : calibration_.classes().identify(features.rowRange(rows)));
         }
         return classes;
     }

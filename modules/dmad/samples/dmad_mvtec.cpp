@@ -400,7 +400,7 @@ int main(int argc, char** argv)
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
     int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
-    double headWeight = -1, annotatedHeadWeight = -1;
+    double headWeight = -1, annotatedHeadWeight = -1, headLimit = -1;
     std::string scoreMode, tiles;
     bool baseline = true, update = false, letterbox = false;
     CLI::App& app = options.app();
@@ -473,6 +473,10 @@ int main(int argc, char** argv)
         ->check(finiteInOrKeep(-1, 0, 1000));
     app.add_option("--annotated-head-weight", annotatedHeadWeight,
                    "override the head's weight in the classes with annotated anomalies (-1: keep)")
+        ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--head-limit", headLimit,
+                   "override the most the weighted head score adds to a patch's distance+head score, in the "
+                   "distance's tail-widths (0: no limit, -1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
     app.add_option("--pseudo", pseudo,
                    "override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep)")
@@ -554,6 +558,8 @@ int main(int argc, char** argv)
             params.headWeight = headWeight;
         if (annotatedHeadWeight >= 0)
             params.annotatedHeadWeight = annotatedHeadWeight;
+        if (headLimit >= 0)
+            params.headLimit = headLimit;
         if (recipe >= 0)
             params.banks.unsupervisedSources = recipe;
         if (calibration >= 0)
@@ -686,6 +692,7 @@ int main(int argc, char** argv)
              << "    \"score_mode\": " << params.scoreMode << ",\n"
              << "    \"head_weight\": " << params.headWeight << ",\n"
              << "    \"annotated_head_weight\": " << params.annotatedHeadWeight << ",\n"
+             << "    \"head_limit\": " << params.headLimit << ",\n"
              << "    \"pseudo_anomalies\": " << params.training.pseudoAnomalies << ",\n"
              << "    \"distance_features\": " << (int)params.distanceFeatures << ",\n"
              << "    \"normal_coreset_ratio\": " << params.banks.normalCoresetRatio << ",\n"

@@ -1005,7 +1005,9 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const std::vec
     std::vector<int> classIds;
     for (int r : rows)
         classIds.push_back(poolClasses[r]);
-    return ScoreFusion(distances, headScores, classIds, params_.headWeight, ScoreFusion::CLASS_OF_IMAGE);
+    ScoreFusion fusion(distances, headScores, classIds, params_.headWeight, ScoreFusion::CLASS_OF_IMAGE);
+    fusion.setHeadLimit(params_.headLimit);
+    return fusion;
 }
 
 /** The head's anomaly scores of the pool patches `rows`, with their cached neighbours, in blocks (the

@@ -33,7 +33,7 @@ DMAD::TrainingParams::TrainingParams()
 
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), scoreMode(SCORE_DISTANCE_AND_HEAD),
-      headWeight(0.5), annotatedHeadWeight(2), neighbours(1), hiddenDims(256),
+      headWeight(0.5), annotatedHeadWeight(2), headLimit(5), neighbours(1), hiddenDims(256),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
       calibrationImages(64), calibrationFraction(0), seed(0)
 {
@@ -71,7 +71,7 @@ void DMAD::Params::write(FileStorage& fs) const
     // the training fields stay flat in the file, as before TrainingParams, so old files read the same
     const TrainingParams& t = training;
     fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight
-       << "annotated_head_weight" << annotatedHeadWeight << "neighbours" << neighbours
+       << "annotated_head_weight" << annotatedHeadWeight << "head_limit" << headLimit << "neighbours" << neighbours
        << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
        << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
@@ -105,6 +105,8 @@ void DMAD::Params::read(const FileNode& node)
     // models saved before it weighted every class alike
     annotatedHeadWeight = node["annotated_head_weight"].empty() ? headWeight
                                                                 : readReal(node, "annotated_head_weight", where);
+    // models saved before it had no limit
+    headLimit = node["head_limit"].empty() ? 0.0 : readReal(node, "head_limit", where);
     neighbours = readInt(node, "neighbours", where);
     training.trainEnhancement = readInt(node, "train_enhancement", where) != 0;
     hiddenDims = readInt(node, "hidden_dims", where);
@@ -163,6 +165,9 @@ void validateParams(const DMAD::Params& p)
     if (!(p.annotatedHeadWeight >= 0 && p.annotatedHeadWeight <= ScoreFusion::kMaxHeadWeight))
         CV_Error(Error::StsBadArg, cv::format("dmad: annotatedHeadWeight %g must be in [0, %g]",
                                               p.annotatedHeadWeight, ScoreFusion::kMaxHeadWeight));
+    if (!(p.headLimit >= 0 && p.headLimit <= ScoreFusion::kMaxHeadLimit))
+        CV_Error(Error::StsBadArg, cv::format("dmad: headLimit %g must be in [0, %g] (0: none)", p.headLimit,
+                                              ScoreFusion::kMaxHeadLimit));
     if (t.pseudoAnomalies != DMAD::PSEUDO_REPRESENTATION_NOISE && t.pseudoAnomalies != DMAD::PSEUDO_FEATURE_NOISE)
         CV_Error(Error::StsBadArg, cv::format("dmad: unknown pseudo-anomaly mode %d", t.pseudoAnomalies));
     if (t.updateEpochs < 1)

@@ -62,6 +62,57 @@ TEST(DMAD_ScoreFusion, standardises_each_part_by_its_normal_median_and_upper_tai
         EXPECT_NEAR(standardised(d, qd[i]) + w * standardised(h, qh[i]), out.at<float>(i), 1e-5) << i;
 }
 
+TEST(DMAD_ScoreFusion, the_head_adds_up_to_its_limit)
+{
+    RNG rng(6);
+    std::vector<float> d, h;
+    for (int i = 0; i < 1000; i++)
+    {
+        d.push_back((float)rng.uniform(1.0, 3.0));
+        h.push_back((float)rng.uniform(-1.0, 1.0));
+    }
+    const double w = 2.0, limit = 3.0;
+    ScoreFusion f(d, h, std::vector<int>(d.size(), -1), w);
+    EXPECT_EQ(0.0, f.headLimit());
+    f.setHeadLimit(limit);
+    // head votes (w times the standardised score) below, at and far beyond the limit: about -2, 0,
+    // 3 and 100
+    const std::vector<float> qd = { 2.f, 2.5f, 2.5f, 2.5f, 9.f }, qh = { -1.f, 0.f, 0.5f, 50.f, 50.f };
+    const std::vector<int> qc(qd.size(), -1);
+    Mat out;
+    f.combine(column(qd), column(qh), column(qc), out);
+    for (size_t i = 0; i < qd.size(); i++)
+        EXPECT_NEAR(standardised(d, qd[i]) + std::min(w * standardised(h, qh[i]), limit), out.at<float>((int)i), 1e-5)
+            << i;
+    // beyond the limit the distance alone ranks: patches 1 and 3 differ only in the head, by far
+    EXPECT_GT(w * standardised(h, qh[3]), 10 * limit);
+    EXPECT_NEAR(out.at<float>(3) - out.at<float>(1), limit - w * standardised(h, qh[1]), 1e-5);
+    EXPECT_GT(out.at<float>(4), out.at<float>(3));
+
+    const ScoreFusion back = readBack(fileFormOf(f));
+    EXPECT_EQ(limit, back.headLimit());
+    Mat again;
+    back.combine(column(qd), column(qh), column(qc), again);
+    EXPECT_EQ(0, cv::norm(out, again, NORM_INF));
+    // fusions fitted before the limit have none, and a damaged limit is refused
+    const ScoreFusion unlimited(d, h, std::vector<int>(d.size(), -1), w);
+    EXPECT_EQ(String::npos, fileFormOf(unlimited).find("head_limit"));
+    EXPECT_EQ(0.0, readBack(fileFormOf(unlimited)).headLimit());
+    for (const char* damage : { "head_limit: -1.", "head_limit: 1.e+300", "head_limit: .nan" })
+    {
+        SCOPED_TRACE(damage);
+        String bad = fileFormOf(f);
+        const size_t at = bad.find("head_limit:");
+        ASSERT_NE(String::npos, at);
+        bad.replace(at, bad.find('\n', at) - at, damage);
+        FileStorage damaged(bad, FileStorage::READ | FileStorage::MEMORY);
+        ScoreFusion g;
+        EXPECT_CV_ERROR(g.read(damaged["score_fusion"], "test"), "invalid head_limit");
+    }
+    EXPECT_CV_ERROR(f.setHeadLimit(-0.5), "head limit");
+    EXPECT_CV_ERROR(f.setHeadLimit(std::numeric_limits<double>::quiet_NaN()), "head limit");
+}
+
 TEST(DMAD_ScoreFusion, each_class_with_enough_patches_has_its_own_standardisation)
 {
     // class 0: distances around 1, class 1: around 10 (other scales); class 2 too small: pooled
@@ -225,6 +276,7 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
     Ptr<DMAD> headOnly = DMAD::create(p);
     headOnly->train(data.normal, data.anomalous, data.masks);
     p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
+    p.headLimit = 0;  // affine in the head: the limit has a test of its own
     // the micro dataset's one class has annotated anomalies: annotatedHeadWeight is its weight
     p.headWeight = 7.0;
     p.annotatedHeadWeight = 0.5;
@@ -277,6 +329,57 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
     }
 }
 
+/** A trained model's head limit: twins with the same seed give each patch's distance (PatchCore
+    scorer) and head score (SCORE_HEAD); standardised with the saved file's numbers, the fused score
+    must be d' + min(w h', L), with the limit binding on some patches and not on others. */
+TEST(DMAD_ScoreFusion, a_trained_model_limits_the_head_as_its_file_says)
+{
+    const MicroDataset data;
+    DMAD::Params p = microParams();
+    p.calibrationImages = 0;
+    p.scoreMode = DMAD::SCORE_HEAD;
+    Ptr<DMAD> headOnly = DMAD::create(p);
+    headOnly->train(data.normal, data.anomalous, data.masks);
+    p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
+    p.headLimit = 1.0;
+    Ptr<DMAD> trained = DMAD::create(p);
+    trained->train(data.normal, data.anomalous, data.masks);
+    TempDir dir;
+    const String file = dir.path + "/limited.yml.gz";
+    trained->save(file);
+    Ptr<DMAD> fused = DMAD::load(file);
+
+    FileStorage fs(file, FileStorage::READ);
+    const FileNode node = fs["opencv_dmad_DMAD"]["score_fusion"];
+    ASSERT_EQ(p.headLimit, (double)node["head_limit"]);
+    // one class with annotated anomalies: the pooled standardisation (too few patches for a
+    // class's own) and annotatedHeadWeight, unless the file holds the class's own
+    FileNode st = node["pooled"];
+    for (const FileNode& c : node["classes"])
+        st = c;
+    const double w = p.annotatedHeadWeight;
+    int limited = 0, free = 0;
+    for (const Mat& image : data.testImages)
+    {
+        Mat f, h, d;
+        fused->computePatchScores(image, f);
+        headOnly->computePatchScores(image, h);
+        fused->setScorer(DMAD::SCORER_PATCHCORE);
+        fused->computePatchScores(image, d);
+        fused->setScorer(DMAD::SCORER_DMAD);
+        for (int i = 0; i < (int)f.total(); i++)
+        {
+            const double dz = (d.ptr<float>()[i] - (double)st["distance_median"]) / (double)st["distance_spread"];
+            const double hz = (h.ptr<float>()[i] - (double)st["head_median"]) / (double)st["head_spread"];
+            (w * hz > p.headLimit ? limited : free)++;
+            EXPECT_NEAR(dz + std::min(w * hz, p.headLimit), f.ptr<float>()[i], 1e-4 * std::max(1.0, std::abs(dz + w * hz)))
+                << "patch " << i;
+        }
+    }
+    EXPECT_GT(limited, 0) << "the limit never binds: the test shows nothing";
+    EXPECT_GT(free, 0);
+}
+
 /** A unified model standardises every patch of an image as the image's class (the one inspect()
     reports), even where a patch's nearest normal entry is of the other class. Class 1's images are
     class 0's kind with the left half darkened, so their right halves find class 0's entries. The
@@ -311,6 +414,7 @@ TEST(DMAD_ScoreFusion, patches_are_standardised_as_their_image_class)
     Ptr<DMAD> headOnly = DMAD::create(p);
     headOnly->train(normal, noArray(), noArray(), classIds);
     p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
+    p.headLimit = 0;  // affine in the head: the limit has a test of its own
     Ptr<DMAD> trained = DMAD::create(p);
     trained->train(normal, noArray(), noArray(), classIds);
     TempDir dir;
@@ -379,6 +483,7 @@ TEST(DMAD_ScoreFusion, survives_save_and_load)
     EXPECT_EQ(DMAD::SCORE_DISTANCE_AND_HEAD, back->getParams().scoreMode);
     EXPECT_EQ(p.headWeight, back->getParams().headWeight);
     EXPECT_EQ(p.annotatedHeadWeight, back->getParams().annotatedHeadWeight);
+    EXPECT_EQ(p.headLimit, back->getParams().headLimit);
     for (const Mat& image : data.testImages)
     {
         Mat a, b;
@@ -404,6 +509,11 @@ TEST(DMAD_ScoreFusion, bad_parameters)
     p = microParams();
     p.annotatedHeadWeight = 1001;
     EXPECT_CV_ERROR(DMAD::create(p), "annotatedHeadWeight");
+    p = microParams();
+    p.headLimit = -1;
+    EXPECT_CV_ERROR(DMAD::create(p), "headLimit");
+    p.headLimit = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_CV_ERROR(DMAD::create(p), "headLimit");
 }
 
 }} // namespace

@@ -83,6 +83,14 @@ void ScoreFusion::setClassHeadWeight(int classId, double w)
     classWeights_[classId] = w;
 }
 
+void ScoreFusion::setHeadLimit(double limit)
+{
+    CV_Assert(fitted_);
+    if (!(limit >= 0 && limit <= kMaxHeadLimit))
+        CV_Error(Error::StsBadArg, cv::format("dmad: head limit %g must be in [0, %g] (0: none)", limit, kMaxHeadLimit));
+    limit_ = limit;
+}
+
 void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat& classIds, Mat& scores) const
 {
     CV_Assert(fitted_);
@@ -97,8 +105,10 @@ void ScoreFusion::combine(const Mat& distances, const Mat& headScores, const Mat
     for (int i = 0; i < n; i++)
     {
         const Standardisation& s = forClass(c[i]);
-        const double v = ((double)d[i] - s.distanceMedian) / s.distanceSpread +
-                         headWeight(c[i]) * ((double)h[i] - s.headMedian) / s.headSpread;
+        double vote = headWeight(c[i]) * ((double)h[i] - s.headMedian) / s.headSpread;
+        if (limit_ > 0)
+            vote = std::min(vote, limit_);
+        const double v = ((double)d[i] - s.distanceMedian) / s.distanceSpread + vote;
         // a damaged standardisation that still parses must not turn into an infinite score
         if (!(std::abs(v) <= (double)FLT_MAX))
             CV_Error(Error::StsError, "dmad: the score fusion gave a non-finite score (damaged standardisation?)");
@@ -202,6 +212,8 @@ void ScoreFusion::write(FileStorage& fs) const
             fs << "{" << "class_id" << c.first << "head_weight" << c.second << "}";
         fs << "]";
     }
+    if (limit_ > 0)
+        fs << "head_limit" << limit_;
 }
 
 void ScoreFusion::read(const FileNode& node, const String& where)
@@ -246,6 +258,13 @@ void ScoreFusion::read(const FileNode& node, const String& where)
             CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid or repeated class head weight (class %d, %g)",
                                                       where.c_str(), id, w));
         f.classWeights_[id] = w;
+    }
+    // models fitted before the limit have none
+    if (!node["head_limit"].empty())
+    {
+        f.limit_ = persistence::readReal(node, "head_limit", where);
+        if (!(f.limit_ >= 0 && f.limit_ <= kMaxHeadLimit))
+            CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid head_limit", where.c_str()));
     }
     f.fitted_ = true;
     *this = f;

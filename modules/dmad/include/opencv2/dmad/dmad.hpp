@@ -121,6 +121,11 @@ public:
             model kept normal patches to refine on (TrainingParams::updatePatches; doc/model.md,
             "Annotations that pay"). */
         CV_PROP_RW double annotatedHeadWeight;
+        /** SCORE_DISTANCE_AND_HEAD: the most the head adds to a patch's score (its weight times its
+            standardised score), in tail-widths of the normal patches' distances, 0..1000; 0: no
+            limit. A guard: a head that misfires on some normal patches cannot outvote the distance
+            by more (doc/model.md, "A limit on the head's vote"). */
+        CV_PROP_RW double headLimit;
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
         CV_PROP_RW TrainingParams training; //!< score learning

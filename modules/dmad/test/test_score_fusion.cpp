@@ -263,6 +263,21 @@ TEST(DMAD_ScoreFusion, a_class_with_a_head_weight_of_its_own)
     EXPECT_CV_ERROR(f.setClassHeadWeight(-2, 1.0), "class id");
 }
 
+//! A model of `p` trained on `data`, its anomalies annotated.
+Ptr<DMAD> trainedOn(const MicroDataset& data, const DMAD::Params& p)
+{
+    Ptr<DMAD> model = DMAD::create(p);
+    model->train(data.normal, data.anomalous, data.masks);
+    return model;
+}
+
+//! A twin of the model `p` trains on `data` (same seed) that scores patches by its head alone.
+Ptr<DMAD> headOnlyTwin(const MicroDataset& data, DMAD::Params p)
+{
+    p.scoreMode = DMAD::SCORE_HEAD;
+    return trainedOn(data, p);
+}
+
 /** A trained model's fused patch scores against its parts: twins trained with the same seed score
     patches by the distance (PatchCore scorer) and by the head alone (SCORE_HEAD); the fused scores
     must be those combined with the standardisation the model fitted, which, with one class, makes
@@ -272,24 +287,19 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
     const MicroDataset data;
     DMAD::Params p = microParams();
     p.calibrationImages = 0;
-    p.scoreMode = DMAD::SCORE_HEAD;
-    Ptr<DMAD> headOnly = DMAD::create(p);
-    headOnly->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> headOnly = headOnlyTwin(data, p);
     p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
     p.headLimit = 0;  // affine in the head: the limit has a test of its own
     // the micro dataset's one class has annotated anomalies: annotatedHeadWeight is its weight
     p.headWeight = 7.0;
     p.annotatedHeadWeight = 0.5;
-    Ptr<DMAD> fused = DMAD::create(p);
-    fused->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> fused = trainedOn(data, p);
     p.annotatedHeadWeight = 2.0;
-    Ptr<DMAD> fused2 = DMAD::create(p);
-    fused2->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> fused2 = trainedOn(data, p);
     // headWeight serves only the classes without annotations: none here
     p.headWeight = 0.0;
     p.annotatedHeadWeight = 0.5;
-    Ptr<DMAD> fused3 = DMAD::create(p);
-    fused3->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> fused3 = trainedOn(data, p);
 
     for (const Mat& image : data.testImages)
     {
@@ -337,13 +347,10 @@ TEST(DMAD_ScoreFusion, a_trained_model_limits_the_head_as_its_file_says)
     const MicroDataset data;
     DMAD::Params p = microParams();
     p.calibrationImages = 0;
-    p.scoreMode = DMAD::SCORE_HEAD;
-    Ptr<DMAD> headOnly = DMAD::create(p);
-    headOnly->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> headOnly = headOnlyTwin(data, p);
     p.scoreMode = DMAD::SCORE_DISTANCE_AND_HEAD;
     p.headLimit = 1.0;
-    Ptr<DMAD> trained = DMAD::create(p);
-    trained->train(data.normal, data.anomalous, data.masks);
+    const Ptr<DMAD> trained = trainedOn(data, p);
     TempDir dir;
     const String file = dir.path + "/limited.yml.gz";
     trained->save(file);

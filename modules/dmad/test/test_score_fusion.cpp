@@ -75,8 +75,8 @@ TEST(DMAD_ScoreFusion, the_head_adds_up_to_its_limit)
     ScoreFusion f(d, h, std::vector<int>(d.size(), -1), w);
     EXPECT_EQ(0.0, f.headLimit());
     f.setHeadLimit(limit);
-    // head votes (w times the standardised score) below, at and far beyond the limit: about -2, 0,
-    // 3 and 100
+    // head votes (w times the standardised score) below and far beyond the limit: about -2, 0, 1
+    // and 100
     const std::vector<float> qd = { 2.f, 2.5f, 2.5f, 2.5f, 9.f }, qh = { -1.f, 0.f, 0.5f, 50.f, 50.f };
     const std::vector<int> qc(qd.size(), -1);
     Mat out;

@@ -263,6 +263,16 @@ TEST(DMAD_ScoreFusion, a_class_with_a_head_weight_of_its_own)
     EXPECT_CV_ERROR(f.setClassHeadWeight(-2, 1.0), "class id");
 }
 
+//! `model`'s patch scores by the distance alone (its PatchCore scorer); the scorer is restored.
+Mat distanceScoresOf(DMAD& model, const Mat& image)
+{
+    Mat d;
+    model.setScorer(DMAD::SCORER_PATCHCORE);
+    model.computePatchScores(image, d);
+    model.setScorer(DMAD::SCORER_DMAD);
+    return d;
+}
+
 //! A model of `p` trained on `data`, its anomalies annotated.
 Ptr<DMAD> trainedOn(const MicroDataset& data, const DMAD::Params& p)
 {
@@ -310,9 +320,7 @@ TEST(DMAD_ScoreFusion, model_scores_are_the_standardised_distance_plus_weighted_
         Mat f3;
         fused3->computePatchScores(image, f3);
         EXPECT_EQ(0, cv::norm(f, f3, NORM_INF));
-        fused->setScorer(DMAD::SCORER_PATCHCORE);
-        fused->computePatchScores(image, d);
-        fused->setScorer(DMAD::SCORER_DMAD);
+        d = distanceScoresOf(*fused, image);
         ASSERT_EQ(h.size(), f.size());
         // f = a + d / sd + 0.5 h / sh and f2 = a' + d / sd + 2 h / sh, so f2 - f = c + 1.5 h / sh:
         // (f2 - f) is affine in h alone, and (4 f - f2) = c' + 3 d / sd affine in d alone
@@ -371,9 +379,7 @@ TEST(DMAD_ScoreFusion, a_trained_model_limits_the_head_as_its_file_says)
         Mat f, h, d;
         fused->computePatchScores(image, f);
         headOnly->computePatchScores(image, h);
-        fused->setScorer(DMAD::SCORER_PATCHCORE);
-        fused->computePatchScores(image, d);
-        fused->setScorer(DMAD::SCORER_DMAD);
+        d = distanceScoresOf(*fused, image);
         for (int i = 0; i < (int)f.total(); i++)
         {
             const double dz = (d.ptr<float>()[i] - (double)st["distance_median"]) / (double)st["distance_spread"];
@@ -447,9 +453,7 @@ TEST(DMAD_ScoreFusion, patches_are_standardised_as_their_image_class)
         Mat f, h, d, features, dist, nearest;
         fused->computePatchScores(test[i], f);
         headOnly->computePatchScores(test[i], h);
-        fused->setScorer(DMAD::SCORER_PATCHCORE);
-        fused->computePatchScores(test[i], d);
-        fused->setScorer(DMAD::SCORER_DMAD);
+        d = distanceScoresOf(*fused, test[i]);
         Size grid;
         fused->getFeatureExtractor()->extract(test[i], features, grid);
         bank->search(features * fused->getFeatureScale(), 1, dist, nearest);

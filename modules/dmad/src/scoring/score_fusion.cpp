@@ -28,6 +28,11 @@ bool validWeight(double w)
     return w >= 0 && w <= ScoreFusion::kMaxHeadWeight;
 }
 
+bool validLimit(double limit)
+{
+    return limit >= 0 && limit <= ScoreFusion::kMaxHeadLimit;
+}
+
 } // namespace
 
 ScoreFusion::Standardisation ScoreFusion::fit(const std::vector<float>& distances, const std::vector<float>& headScores)
@@ -86,7 +91,7 @@ void ScoreFusion::setClassHeadWeight(int classId, double w)
 void ScoreFusion::setHeadLimit(double limit)
 {
     CV_Assert(fitted_);
-    if (!(limit >= 0 && limit <= kMaxHeadLimit))
+    if (!validLimit(limit))
         CV_Error(Error::StsBadArg, cv::format("dmad: head limit %g must be in [0, %g] (0: none)", limit, kMaxHeadLimit));
     limit_ = limit;
 }
@@ -263,7 +268,7 @@ void ScoreFusion::read(const FileNode& node, const String& where)
     if (!node["head_limit"].empty())
     {
         f.limit_ = persistence::readReal(node, "head_limit", where);
-        if (!(f.limit_ >= 0 && f.limit_ <= kMaxHeadLimit))
+        if (!validLimit(f.limit_))
             CV_Error(Error::StsParseError, cv::format("dmad: %s: invalid head_limit", where.c_str()));
     }
     f.fitted_ = true;

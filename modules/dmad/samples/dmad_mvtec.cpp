@@ -398,7 +398,7 @@ int main(int argc, char** argv)
     std::string data, out, classesArg, backbone = "mobilenet_v2", model, scorerName = "dmad", savePath, loadPath;
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
-    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1;
+    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1, balanceClasses = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
     double headWeight = -1, annotatedHeadWeight = -1, headLimit = -1;
     std::string scoreMode, tiles;
@@ -484,6 +484,10 @@ int main(int argc, char** argv)
     app.add_option("--distances", distances,
                    "override whether the representation includes the bank distances: 0 or 1 (-1: keep)")
         ->check(CLI::Range(-1, 1));
+    app.add_option("--balance-classes", balanceClasses,
+                   "override whether every class trains the head on as many normal patches as an average class, "
+                   "instead of in proportion to its images: 0 or 1 (-1: keep)")
+        ->check(CLI::Range(-1, 1));
     app.add_option("--calibration", calibration,
                    "override the fraction of each class's normal images held out of training to calibrate the "
                    "thresholds on (0: none, calibrate leave-one-image-out; -1: keep)")
@@ -568,6 +572,8 @@ int main(int argc, char** argv)
             params.calibrationImages = calibrationImages;
         if (validation >= 0)
             params.training.validationFraction = validation;
+        if (balanceClasses >= 0)
+            params.training.balanceClasses = balanceClasses != 0;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -701,6 +707,7 @@ int main(int argc, char** argv)
              << "    \"calibration_fraction\": " << params.calibrationFraction << ",\n"
              << "    \"calibration_images\": " << params.calibrationImages << ",\n"
              << "    \"validation_fraction\": " << params.training.validationFraction << ",\n"
+             << "    \"balance_classes\": " << (int)params.training.balanceClasses << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"letterbox\": " << (int)bp.letterbox << ",\n"

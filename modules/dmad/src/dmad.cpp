@@ -779,7 +779,8 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
         //    validation images (TrainingParams::validationFraction) are kept out of the loss
         Mat poolIds;
         TrainingPatches normalPool = sampleNormalPool(sources, extractor->gridSize().area(),
-                                                      params_.training.trainPatchRatio, rng, poolIds);
+                                                      params_.training.trainPatchRatio,
+                                                      params_.training.balanceClasses, rng, poolIds);
         sources.normal.release();  // the pool and the banks are all training needs from here on
         const Mat annotatedClassIds = sources.annotated.empty() ? Mat() : sources.annotatedClassIds;
         const std::vector<int> validationImages =

@@ -23,7 +23,7 @@ namespace dmad {
 //   and added to them otherwise;
 // - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches.
 DMAD::TrainingParams::TrainingParams()
-    : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), noiseStd(0.25), margin(0.5),
+    : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true), noiseStd(0.25), margin(0.5),
       annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5), adaptorLearningRate(5e-4),
       adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4), enhancementWeightDecay(1e-2), syntheticWeight(1),
       pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
@@ -54,6 +54,7 @@ DMAD::Params DMAD::Params::paper(const String& wrn50Model)
     p.training.epochs = 160;
     p.training.batchPatches = 32768;
     p.training.trainPatchRatio = 1.0;
+    p.training.balanceClasses = false;
     p.training.noiseStd = 0.015;
     p.training.pseudoAnomalies = PSEUDO_REPRESENTATION_NOISE;
     p.distanceFeatures = false;
@@ -73,7 +74,7 @@ void DMAD::Params::write(FileStorage& fs) const
     fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight
        << "annotated_head_weight" << annotatedHeadWeight << "head_limit" << headLimit << "neighbours" << neighbours
        << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
-       << "train_patch_ratio" << t.trainPatchRatio << "noise_std" << t.noiseStd << "margin" << t.margin
+       << "train_patch_ratio" << t.trainPatchRatio << "balance_classes" << (int)t.balanceClasses << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
        << "head_weight_decay" << t.headWeightDecay << "adaptor_learning_rate" << t.adaptorLearningRate
        << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate
@@ -113,6 +114,8 @@ void DMAD::Params::read(const FileNode& node)
     training.epochs = readInt(node, "epochs", where);
     training.batchPatches = readInt(node, "batch_patches", where);
     training.trainPatchRatio = readReal(node, "train_patch_ratio", where);
+    // models saved before it weighed each class by its image count
+    training.balanceClasses = !node["balance_classes"].empty() && readInt(node, "balance_classes", where) != 0;
     training.noiseStd = readReal(node, "noise_std", where);
     training.margin = readReal(node, "margin", where);
     training.annotatedWeight = readReal(node, "annotated_weight", where);

@@ -485,6 +485,7 @@ TEST(DMAD_ScoreFusion, survives_save_and_load)
     const MicroDataset data;
     DMAD::Params p = microParams();
     p.calibrationImages = 0;
+    p.training.balanceClasses = !DMAD::TrainingParams().balanceClasses;  // not the default: it must be read back
     Ptr<DMAD> model = DMAD::create(p);
     model->train(data.normal, data.anomalous, data.masks);
     ASSERT_EQ(DMAD::SCORE_DISTANCE_AND_HEAD, model->getParams().scoreMode);
@@ -495,6 +496,7 @@ TEST(DMAD_ScoreFusion, survives_save_and_load)
     EXPECT_EQ(p.headWeight, back->getParams().headWeight);
     EXPECT_EQ(p.annotatedHeadWeight, back->getParams().annotatedHeadWeight);
     EXPECT_EQ(p.headLimit, back->getParams().headLimit);
+    EXPECT_EQ(p.training.balanceClasses, back->getParams().training.balanceClasses);
     for (const Mat& image : data.testImages)
     {
         Mat a, b;

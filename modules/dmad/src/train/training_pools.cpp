@@ -7,20 +7,32 @@
 #include "io/progress.hpp"
 #include "train/validation.hpp"
 
+#include <map>
+
 namespace cv {
 namespace dmad {
 
-TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio, RNG& rng,
-                                 Mat& poolIds)
+TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio,
+                                 bool balanceClasses, RNG& rng, Mat& poolIds)
 {
     const int images = sources.normal.rows / cells;
-    const int perImage = std::max(1, (int)std::lround(ratio * cells));
+    std::vector<int> classOf(images, -1);
+    std::map<int, int> imagesOfClass;
+    for (int i = 0; i < images; i++)
+    {
+        if (!sources.normalClassIds.empty())
+            classOf[i] = sources.normalClassIds.at<int>(i * cells);
+        imagesOfClass[classOf[i]]++;
+    }
+    const double averageClassImages = images > 0 ? (double)images / (double)imagesOfClass.size() : 0.0;
     std::vector<int> rows;
     std::vector<int> cellOrder(cells);
     for (int c = 0; c < cells; c++)
         cellOrder[c] = c;
     for (int i = 0; i < images; i++)
     {
+        const double share = balanceClasses ? averageClassImages / imagesOfClass[classOf[i]] : 1.0;
+        const int perImage = std::min(cells, std::max(1, (int)std::lround(ratio * cells * share)));
         for (int c = 0; c < perImage; c++)  // partial Fisher-Yates: perImage distinct cells
             std::swap(cellOrder[c], cellOrder[c + rng.uniform(0, cells - c)]);
         for (int c = 0; c < perImage; c++)

@@ -14,10 +14,12 @@
 namespace cv {
 namespace dmad {
 
-/** `ratio` of the cells of every normal image, distinct cells drawn from `rng`, with the id of the
-    image each comes from (`poolIds`, for leave-one-image-out). */
-TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio, RNG& rng,
-                                 Mat& poolIds);
+/** Distinct cells of every normal image drawn from `rng`, with the id of the image each comes from
+    (`poolIds`, for leave-one-image-out): `ratio` of each image's cells, or with `balanceClasses`
+    (TrainingParams::balanceClasses) `ratio` of an average class's cells from each class
+    (`sources.normalClassIds`), spread evenly over its images, at least 1 and at most all of each. */
+CV_EXPORTS TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio,
+                                            bool balanceClasses, RNG& rng, Mat& poolIds);
 
 /** The k nearest entries of every pool patch in both banks, leaving out the entries of the patch's
     own image (`imageIds`). Too few entries from other images are an error. */

@@ -69,6 +69,12 @@ public:
         CV_PROP_RW int epochs;            //!< passes over the cached training patches
         CV_PROP_RW int batchPatches;      //!< normal patches per training step (anomaly patches: 1/16 of it)
         CV_PROP_RW double trainPatchRatio;//!< fraction of each normal image's patches cached for training
+        /** true (default): in a unified model every class trains the head on the same number of normal
+            patches, trainPatchRatio of an average class's (more of each image of a class with few
+            images, at most all of them; fewer of a class with many), so a product with few images
+            is not outvoted by one with many. false: trainPatchRatio of every image's patches, each
+            class weighs by its image count (the reference, and models saved before it). */
+        CV_PROP_RW bool balanceClasses;
         CV_PROP_RW double noiseStd;       //!< sigma of the Gaussian pseudo anomalies
         CV_PROP_RW double margin;         //!< hinge margin (0.5)
         CV_PROP_RW double annotatedWeight;//!< loss weight of annotated anomaly patches (10)

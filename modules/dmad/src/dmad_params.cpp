@@ -21,12 +21,13 @@ namespace dmad {
 // - the nearest-entry distances in the representation;
 // - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
 //   and added to them otherwise;
-// - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches.
+// - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches,
+//   as many from every class (balanceClasses).
 DMAD::TrainingParams::TrainingParams()
-    : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true), noiseStd(0.25), margin(0.5),
-      annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5), adaptorLearningRate(5e-4),
-      adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4), enhancementWeightDecay(1e-2), syntheticWeight(1),
-      pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
+    : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true),
+      noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),
+      adaptorLearningRate(5e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4),
+      enhancementWeightDecay(1e-2), syntheticWeight(1), pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
       updatePatches(8192), validationFraction(0)
 {
 }
@@ -74,7 +75,8 @@ void DMAD::Params::write(FileStorage& fs) const
     fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight
        << "annotated_head_weight" << annotatedHeadWeight << "head_limit" << headLimit << "neighbours" << neighbours
        << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
-       << "train_patch_ratio" << t.trainPatchRatio << "balance_classes" << (int)t.balanceClasses << "noise_std" << t.noiseStd << "margin" << t.margin
+       << "train_patch_ratio" << t.trainPatchRatio << "balance_classes" << (int)t.balanceClasses
+       << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
        << "head_weight_decay" << t.headWeightDecay << "adaptor_learning_rate" << t.adaptorLearningRate
        << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate

@@ -81,6 +81,7 @@ check 2 "--score"                    "$m" --data="$tmp/ds" --out="$tmp/o" --scor
 check 2 "'-3' is outside [0, 1000]"  "$m" --data="$tmp/ds" --out="$tmp/o" --head-weight=-3
 check 2 "'nan' is outside [0, 1000]" "$m" --data="$tmp/ds" --out="$tmp/o" --head-limit=nan
 check 2 "--balance-classes: Value 2 not in range" "$m" --data="$tmp/ds" --out="$tmp/o" --balance-classes=2
+check 2 "--heads: Value 17 not in range" "$m" --data="$tmp/ds" --out="$tmp/o" --heads=17
 check 2 "--out: 1 required"          "$m" --data="$tmp/ds" --out=
 check 2 "--save: 1 required"         "$m" --data="$tmp/ds" --out="$tmp/o" --save=
 check 2 "not expected: --epoch"      "$m" --data="$tmp/ds" --out="$tmp/o" --epoch=3

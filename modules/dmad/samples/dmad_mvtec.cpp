@@ -398,7 +398,7 @@ int main(int argc, char** argv)
     std::string data, out, classesArg, backbone = "mobilenet_v2", model, scorerName = "dmad", savePath, loadPath;
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
-    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1, balanceClasses = -1;
+    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1, balanceClasses = -1, heads = 0;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
     double headWeight = -1, annotatedHeadWeight = -1, headLimit = -1;
     std::string scoreMode, tiles;
@@ -478,6 +478,10 @@ int main(int argc, char** argv)
                    "override the most the weighted head score adds to a patch's distance+head score, in the "
                    "distance's tail-widths (0: no limit, -1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--heads", heads,
+                   "override how many enhancement + head pairs are trained, each from its own seed, and "
+                   "averaged (0: keep)")
+        ->check(CLI::Range(0, 16));
     app.add_option("--pseudo", pseudo,
                    "override where Gaussian pseudo anomalies are made: 0 representation, 1 features (-1: keep)")
         ->check(CLI::Range(-1, 1));
@@ -574,6 +578,8 @@ int main(int argc, char** argv)
             params.training.validationFraction = validation;
         if (balanceClasses >= 0)
             params.training.balanceClasses = balanceClasses != 0;
+        if (heads > 0)
+            params.scoringHeads = heads;
 
         std::vector<String> normalFiles, anomalousFiles, maskFiles;
         std::vector<int> classIds;
@@ -708,6 +714,7 @@ int main(int argc, char** argv)
              << "    \"calibration_images\": " << params.calibrationImages << ",\n"
              << "    \"validation_fraction\": " << params.training.validationFraction << ",\n"
              << "    \"balance_classes\": " << (int)params.training.balanceClasses << ",\n"
+             << "    \"scoring_heads\": " << params.scoringHeads << ",\n"
              << "    \"feature_dims\": " << bp.featureDims << ",\n"
              << "    \"input_size\": [" << bp.inputSize.width << ", " << bp.inputSize.height << "],\n"
              << "    \"letterbox\": " << (int)bp.letterbox << ",\n"

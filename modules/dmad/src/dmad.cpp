@@ -9,6 +9,7 @@
 #include "scoring/anomaly_map.hpp"
 #include "scoring/decision_calibration.hpp"
 #include "scoring/score_fusion.hpp"
+#include "scoring/scoring_ensemble.hpp"
 #include "synthesis/synthesis_utils.hpp"
 #include "io/progress.hpp"
 #include "io/model_persistence.hpp"
@@ -34,8 +35,6 @@ static const char* const kModelClass = "DMAD";
 static const char* const kModelNode = "opencv_dmad_DMAD";
 static const char* const kExtractorNode = "feature_extractor";
 static const char* const kBanksNode = "memory_banks";
-static const char* const kEnhancementNode = "knowledge_enhancement";
-static const char* const kHeadNode = "scoring_head";
 static const char* const kUpdateSampleNode = "update_sample";
 
 namespace {
@@ -178,7 +177,7 @@ public:
     {
         if (scorer != SCORER_DMAD && scorer != SCORER_PATCHCORE)
             CV_Error(Error::StsBadArg, cv::format("dmad: unknown scorer %d", scorer));
-        if (scorer == SCORER_DMAD && banks_ && !head_)
+        if (scorer == SCORER_DMAD && banks_ && scorers_.empty())
             CV_Error(Error::StsError, "dmad: this model was trained for the PatchCore scorer only (no DMAD head)");
         params_.scorer = scorer;
     }
@@ -232,8 +231,14 @@ public:
 
     Ptr<FeatureExtractor> getFeatureExtractor() const CV_OVERRIDE { return extractor_; }
     Ptr<DualMemoryBank> getMemoryBanks() const CV_OVERRIDE { return banks_; }
-    Ptr<KnowledgeEnhancement> getKnowledgeEnhancement() const CV_OVERRIDE { return enhancement_; }
-    Ptr<ScoringHead> getScoringHead() const CV_OVERRIDE { return head_; }
+    Ptr<KnowledgeEnhancement> getKnowledgeEnhancement() const CV_OVERRIDE
+    {
+        return scorers_.empty() ? Ptr<KnowledgeEnhancement>() : scorers_.member(0).enhancement;
+    }
+    Ptr<ScoringHead> getScoringHead() const CV_OVERRIDE
+    {
+        return scorers_.empty() ? Ptr<ScoringHead>() : scorers_.member(0).head;
+    }
 
     bool empty() const CV_OVERRIDE { return !banks_ || banks_->empty(); }
     String getDefaultName() const CV_OVERRIDE { return kModelNode; }
@@ -288,7 +293,7 @@ private:
     void writeSummary(FileStorage& fs) const
     {
         persistence::writeHeader(fs, kModelClass);
-        fs << "grid" << grid_ << "feature_scale" << featureScale_ << "has_head" << (int)!head_.empty()
+        fs << "grid" << grid_ << "feature_scale" << featureScale_ << "has_head" << (int)!scorers_.empty()
            << "params" << "{";
         params_.write(fs);
         fs << "}";
@@ -313,15 +318,14 @@ private:
         double featureScale;
         Ptr<FeatureExtractor> extractor;
         Ptr<DualMemoryBank> banks;
-        Ptr<KnowledgeEnhancement> enhancement;
-        Ptr<ScoringHead> head;
+        ScoringEnsemble scorers;
         ScoreFusion fusion;
         DecisionCalibration calibration;
         Ptr<MemoryBank> updateSample;
     };
     Snapshot snapshot() const
     {
-        return { grid_, featureScale_, extractor_, banks_, enhancement_, head_, fusion_, calibration_, updateSample_ };
+        return { grid_, featureScale_, extractor_, banks_, scorers_, fusion_, calibration_, updateSample_ };
     }
     void restore(const Snapshot& s)
     {
@@ -329,8 +333,7 @@ private:
         featureScale_ = s.featureScale;
         extractor_ = s.extractor;
         banks_ = s.banks;
-        enhancement_ = s.enhancement;
-        head_ = s.head;
+        scorers_ = s.scorers;
         fusion_ = s.fusion;
         calibration_ = s.calibration;
         updateSample_ = s.updateSample;
@@ -360,7 +363,7 @@ private:
     {
         std::vector<DecisionCalibration::Sample> samples;
         const int scorers[DecisionCalibration::SCORERS] = { SCORER_PATCHCORE, SCORER_DMAD };
-        const int used = head_ ? 2 : 1;
+        const int used = scorers_.empty() ? 1 : 2;
         ProgressReporter progress("calibrate", normalImages.images.size() + anomalous.images.size());
         for (int set = 0; set < 2; set++)
         {
@@ -384,7 +387,7 @@ private:
             }
         }
         progress.finish();
-        calibration_ = DecisionCalibration(samples, !head_.empty(), classes, method);
+        calibration_ = DecisionCalibration(samples, !scorers_.empty(), classes, method);
         resetTimings();  // calibration is part of training, not of the scoring timed
     }
 
@@ -414,11 +417,7 @@ private:
     {
         persistence::writeNode(fs, kExtractorNode, *extractor_);
         writeDualMemoryBank(fs, *banks_, kBanksNode);
-        if (head_)
-        {
-            persistence::writeNode(fs, kEnhancementNode, *enhancement_);
-            persistence::writeNode(fs, kHeadNode, *head_);
-        }
+        scorers_.write(fs);
         if (updateSample_)
             persistence::writeNode(fs, kUpdateSampleNode, *updateSample_);
     }
@@ -456,23 +455,13 @@ private:
         if (D != extractor->featureDims())
             CV_Error(Error::StsParseError, cv::format("dmad: the memory bank has %d dims, the backbone gives %d",
                                                       D, extractor->featureDims()));
-        Ptr<KnowledgeEnhancement> enhancement;
-        Ptr<ScoringHead> head;
+        ScoringEnsemble scorers;
         if (hasHead)
         {
             if (banks->getAbnormalBank()->empty())
                 CV_Error(Error::StsParseError, "dmad: the model has a scoring head but an empty abnormal bank");
             // from the same parse: a second open could see another file saved meanwhile
-            KnowledgeEnhancement::Params shell;
-            shell.featureDims = 1;
-            enhancement = KnowledgeEnhancement::create(shell);
-            persistence::readAlgorithmNode(*enhancement, container, kEnhancementNode, where);
-            ScoringHead::Params headShell;
-            headShell.inputDims = headShell.hiddenDims = 1;
-            head = ScoringHead::create(headShell);
-            persistence::readAlgorithmNode(*head, container, kHeadNode, where);
-            if (enhancement->featureDims() != D || head->inputDims() != enhancement->representationDims())
-                CV_Error(Error::StsParseError, "dmad: the enhancement and scoring head dims do not match the banks");
+            scorers.read(container, p.scoringHeads, D, where);
         }
         else if (p.scorer == SCORER_DMAD)
             CV_Error(Error::StsParseError, "dmad: the model selects the DMAD scorer but holds no scoring head");
@@ -499,8 +488,7 @@ private:
         featureScale_ = featureScale;
         extractor_ = extractor;
         banks_ = banks;
-        enhancement_ = enhancement;
-        head_ = head;
+        scorers_ = scorers;
         updateSample_ = updateSample;
     }
 
@@ -556,15 +544,14 @@ private:
             addTiming(0, 0, elapsedMs(start), 0, 0);
             return;
         }
-        CV_Assert(head_ && enhancement_);
-        Mat normalNeighbours, abnormalNeighbours, representation, normalDistances, normalClasses, headScores;
+        CV_Assert(!scorers_.empty());
+        Mat normalNeighbours, abnormalNeighbours, normalDistances, normalClasses, headScores;
         const bool byNearestEntry = fusion_.classSource() == ScoreFusion::CLASS_OF_NEAREST_ENTRY;
         neighbourFeatures(*normal, features, exclude, normalNeighbours, &normalDistances,
                           byNearestEntry ? &normalClasses : nullptr);
         neighbourFeatures(*banks_->getAbnormalBank(), features, exclude, abnormalNeighbours);
         const int64 scoreStart = getTickCount();
-        enhancement_->compute(features, normalNeighbours, abnormalNeighbours, representation);
-        head_->compute(representation, headScores);
+        scorers_.compute(features, normalNeighbours, abnormalNeighbours, headScores);
         if (params_.scoreMode == SCORE_DISTANCE_AND_HEAD)
             fusion_.combine(normalDistances, headScores,
                             byNearestEntry ? normalClasses : imageClassesOf(features, cells, imageClasses), scores);
@@ -634,12 +621,12 @@ private:
     void updateWith(const ImageSource& anomalous, const ImageSource& masks, const std::vector<int>& classIds);
     static void scorePool(const TrainingPatches& pool, const std::vector<int>& rows, const MemoryBank& normalBank,
                           const Mat& normalFeatures, const Mat& abnormalFeatures,
-                          const KnowledgeEnhancement& enhancement, const ScoringHead& head,
-                          std::vector<float>& headScores, std::vector<float>* distances, std::vector<int>* classIds);
+                          const ScoringEnsemble& scorers, std::vector<float>& headScores,
+                          std::vector<float>* distances, std::vector<int>* classIds);
     void weighAnnotatedClasses(ScoreFusion& fusion, const Mat& classIds) const;
     ScoreFusion fitScoreFusion(const TrainingPatches& pool, const std::vector<int>& poolClasses,
                                const MemoryBank& normalBank, const MemoryBank& abnormalBank,
-                               const KnowledgeEnhancement& enhancement, const ScoringHead& head) const;
+                               const ScoringEnsemble& scorers) const;
 
     Params params_;
     Size grid_;
@@ -647,8 +634,8 @@ private:
     double featureScale_ = 1.0;
     Ptr<FeatureExtractor> extractor_;
     Ptr<DualMemoryBank> banks_;
-    Ptr<KnowledgeEnhancement> enhancement_;
-    Ptr<ScoringHead> head_;
+    //! The learned score: Params::scoringHeads enhancement + head pairs (empty for a PatchCore-only model).
+    ScoringEnsemble scorers_;
     //! How the DMAD scorer combines the distance and the head (SCORE_DISTANCE_AND_HEAD); unfitted otherwise.
     ScoreFusion fusion_;
     DecisionCalibration calibration_;
@@ -762,8 +749,7 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     // 4. both banks
     Ptr<DualMemoryBank> banks = DualMemoryBank::create(params_.banks);
     banks->build(sources, wantHead);
-    Ptr<KnowledgeEnhancement> enhancement;
-    Ptr<ScoringHead> head;
+    ScoringEnsemble scorers;
     ScoreFusion fusion;
     Ptr<MemoryBank> updateSample;
     if (wantHead)
@@ -816,21 +802,28 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
             anomalyWeight = params_.training.syntheticWeight;
         }
 
-        // 6. score learning
-        KnowledgeEnhancement::Params ep;
-        ep.featureDims = extractor->featureDims();
-        ep.neighbours = k;
-        ep.distances = params_.distanceFeatures;
-        ep.seed = params_.seed;
-        enhancement = KnowledgeEnhancement::create(ep);
-        ScoringHead::Params hp;
-        hp.inputDims = enhancement->representationDims();
-        hp.hiddenDims = params_.hiddenDims;
-        hp.seed = params_.seed;
-        head = ScoringHead::create(hp);
-        ScoreTrainer(params_.training, params_.seed, anomalyWeight)
-            .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
-                   abnormalBank.getFeatures(), syntheticPool, validation);
+        // 6. score learning: each pair of the ensemble from its own seed, on the same patches
+        for (int member = 0; member < params_.scoringHeads; member++)
+        {
+            const int memberSeed = ScoringEnsemble::memberSeed(params_.seed, member);
+            KnowledgeEnhancement::Params ep;
+            ep.featureDims = extractor->featureDims();
+            ep.neighbours = k;
+            ep.distances = params_.distanceFeatures;
+            ep.seed = memberSeed;
+            Ptr<KnowledgeEnhancement> enhancement = KnowledgeEnhancement::create(ep);
+            ScoringHead::Params hp;
+            hp.inputDims = enhancement->representationDims();
+            hp.hiddenDims = params_.hiddenDims;
+            hp.seed = memberSeed;
+            Ptr<ScoringHead> head = ScoringHead::create(hp);
+            const String task = params_.scoringHeads > 1 ? cv::format("train %d/%d", member + 1, params_.scoringHeads)
+                                                         : String("train");
+            ScoreTrainer(params_.training, memberSeed, anomalyWeight, task)
+                .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalBank.getFeatures(),
+                       abnormalBank.getFeatures(), syntheticPool, validation);
+            scorers.add(enhancement, head);
+        }
 
         // 7. the standardisation of distance and head score on normal patches (leave-one-image-out),
         //    per class of their image
@@ -838,7 +831,7 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
         if (!classIds.empty())
             for (int r = 0; r < normalPool.size(); r++)
                 poolClasses[r] = classIds[poolIds.at<int>(r)];
-        fusion = fitScoreFusion(normalPool, poolClasses, normalBank, abnormalBank, *enhancement, *head);
+        fusion = fitScoreFusion(normalPool, poolClasses, normalBank, abnormalBank, scorers);
         weighAnnotatedClasses(fusion, annotatedClassIds);
 
         // 8. what update() refines the head on
@@ -851,33 +844,15 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
     featureScale_ = featureScale;
     extractor_ = extractor;
     banks_ = banks;
-    enhancement_ = enhancement;
-    head_ = head;
+    scorers_ = scorers;
     fusion_ = fusion;
     updateSample_ = updateSample;
     // the classes without thresholds until calibration: scoring (calibration's too) tells images' classes by them
     calibration_ = DecisionCalibration(std::vector<DecisionCalibration::Sample>(), wantHead, classes, "none");
 }
 
-namespace {
-
-//! A deep copy of an Algorithm through its file form (update() trains copies, so a failure changes nothing).
-template <typename T>
-Ptr<T> copyOf(const T& algorithm, const Ptr<T>& shell)
-{
-    FileStorage out(".yml", FileStorage::WRITE | FileStorage::MEMORY);
-    out << "copy" << "{";
-    algorithm.write(out);
-    out << "}";
-    FileStorage in(out.releaseAndGetString(), FileStorage::READ | FileStorage::MEMORY);
-    shell->read(in["copy"]);
-    return shell;
-}
-
-} // namespace
-
 /* update(): the annotated patches join (a copy of) the abnormal bank; copies of the enhancement and
-   head are refined on them against normal patches: the sample of the training pool the model kept
+   head pairs are refined on them against normal patches: the sample of the training pool the model kept
    (TrainingParams::updatePatches), or, in models without one, the normal bank's entries, each with
    its neighbours from other images. The head's standardisation moves so that those normal patches
    keep their standardised scores. Nothing of the model changes until every step has succeeded. */
@@ -885,7 +860,7 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
 {
     CV_TRACE_FUNCTION();
     requireTrained();
-    if (!head_)
+    if (scorers_.empty())
         CV_Error(Error::StsError, "dmad: update() needs a model with a scoring head (this one was trained for the "
                                   "PatchCore scorer only)");
     const int n = anomalous.size();
@@ -926,12 +901,7 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     annotatedPool.features = added.annotated;
     findPoolNeighbors(annotatedPool, added.annotatedImageIds, *normalBank, *extended, k, "update-neighbours-anomalies");
 
-    KnowledgeEnhancement::Params shell;
-    shell.featureDims = 1;
-    ScoringHead::Params headShell;
-    headShell.inputDims = headShell.hiddenDims = 1;
-    Ptr<KnowledgeEnhancement> enhancement = copyOf(*enhancement_, KnowledgeEnhancement::create(shell));
-    Ptr<ScoringHead> head = copyOf(*head_, ScoringHead::create(headShell));
+    ScoringEnsemble scorers = scorers_.clone();
     std::vector<int> allRows(normalPool.size());
     for (int i = 0; i < normalPool.size(); i++)
         allRows[i] = i;
@@ -939,8 +909,8 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     // the class the fusion standardises each normal patch as: its image's, or (older models) its nearest entry's
     std::vector<int> poolClasses;
     const bool classOfImage = fusion_.classSource() == ScoreFusion::CLASS_OF_IMAGE;
-    scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, before,
-              nullptr, classOfImage ? nullptr : &poolClasses);
+    scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, scorers, before, nullptr,
+              classOfImage ? nullptr : &poolClasses);
     if (classOfImage)
     {
         const Mat ids = sampled ? updateSample_->getClassIds() : normalBank->getClassIds();
@@ -950,13 +920,16 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     }
     DMAD::TrainingParams refine = params_.training;
     refine.epochs = params_.training.updateEpochs;
-    ScoreTrainer(refine, params_.seed, params_.training.annotatedWeight)
-        .train(networkOf(*enhancement), networkOf(*head), normalPool, annotatedPool, normalFeatures, abnormalFeatures);
+    for (int member = 0; member < scorers.size(); member++)
+        ScoreTrainer(refine, ScoringEnsemble::memberSeed(params_.seed, member), params_.training.annotatedWeight,
+                     scorers.size() > 1 ? cv::format("update %d/%d", member + 1, scorers.size()) : String("train"))
+            .train(networkOf(*scorers.member(member).enhancement), networkOf(*scorers.member(member).head),
+                   normalPool, annotatedPool, normalFeatures, abnormalFeatures);
     ScoreFusion fusion = fusion_;
     if (fusion.valid())
     {
-        scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, *enhancement, *head, after,
-                  nullptr, nullptr);
+        scorePool(normalPool, allRows, *normalBank, normalFeatures, abnormalFeatures, scorers, after, nullptr,
+                  nullptr);
         fusion = fusion.withHeadRecentred(before, after, poolClasses);
         // a head refined on the bank's entries alone is weaker evidence than one trained with the
         // annotations: there the weights stay (annotatedHeadWeight gave 78.9 mean image AUROC
@@ -967,8 +940,7 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
 
     // commit: the same rows, in the same order, as the extended copy searched
     abnormalBank->add(added.annotated, added.annotatedImageIds, added.annotatedClassIds);
-    enhancement_ = enhancement;
-    head_ = head;
+    scorers_ = scorers;
     fusion_ = fusion;
     CV_LOG_INFO(NULL, "dmad: updated with " << n << " annotated anomalies (" << added.annotated.rows << " patches) in "
                                             << (getTickCount() - startTicks) / getTickFrequency() << " s");
@@ -990,7 +962,7 @@ void DMADImpl::weighAnnotatedClasses(ScoreFusion& fusion, const Mat& classIds) c
     them), scored by the trained enhancement and head in blocks. */
 ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const std::vector<int>& poolClasses,
                                      const MemoryBank& normalBank, const MemoryBank& abnormalBank,
-                                     const KnowledgeEnhancement& enhancement, const ScoringHead& head) const
+                                     const ScoringEnsemble& scorers) const
 {
     CV_Assert((int)poolClasses.size() == pool.size());
     static const int kFusionPatches = 50000;
@@ -1001,8 +973,8 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const std::vec
     synth::shuffle(rows, rng);
     rows.resize(std::min<size_t>(rows.size(), kFusionPatches));
     std::vector<float> distances, headScores;
-    scorePool(pool, rows, normalBank, normalBank.getFeatures(), abnormalBank.getFeatures(), enhancement, head,
-              headScores, &distances, nullptr);
+    scorePool(pool, rows, normalBank, normalBank.getFeatures(), abnormalBank.getFeatures(), scorers, headScores,
+              &distances, nullptr);
     std::vector<int> classIds;
     for (int r : rows)
         classIds.push_back(poolClasses[r]);
@@ -1016,8 +988,8 @@ ScoreFusion DMADImpl::fitScoreFusion(const TrainingPatches& pool, const std::vec
     Euclidean distance to its nearest normal entry and that entry's class. */
 void DMADImpl::scorePool(const TrainingPatches& pool, const std::vector<int>& rows, const MemoryBank& normalBank,
                          const Mat& normalFeatures, const Mat& abnormalFeatures,
-                         const KnowledgeEnhancement& enhancement, const ScoringHead& head,
-                         std::vector<float>& headScores, std::vector<float>* distances, std::vector<int>* classIds)
+                         const ScoringEnsemble& scorers, std::vector<float>& headScores,
+                         std::vector<float>* distances, std::vector<int>* classIds)
 {
     static const int kBlock = 4096;
     headScores.clear();
@@ -1034,9 +1006,8 @@ void DMADImpl::scorePool(const TrainingPatches& pool, const std::vector<int>& ro
             pool.abnormalNeighbours.row(r).copyTo(abnormalIdx.row(i));
         }
         const Mat normalRows = gatherRows(normalFeatures, normalIdx);
-        Mat representation, scores;
-        enhancement.compute(q, normalRows, gatherRows(abnormalFeatures, abnormalIdx), representation);
-        head.compute(representation, scores);
+        Mat scores;
+        scorers.compute(q, normalRows, gatherRows(abnormalFeatures, abnormalIdx), scores);
         headScores.insert(headScores.end(), scores.begin<float>(), scores.end<float>());
         if (distances)
             for (int i = 0; i < n; i++)

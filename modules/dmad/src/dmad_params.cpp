@@ -34,7 +34,7 @@ DMAD::TrainingParams::TrainingParams()
 
 DMAD::Params::Params()
     : backbone(FeatureExtractor::preset("mobilenet_v2")), scorer(SCORER_DMAD), scoreMode(SCORE_DISTANCE_AND_HEAD),
-      headWeight(0.5), annotatedHeadWeight(2), headLimit(5), neighbours(1), hiddenDims(256),
+      headWeight(0.5), annotatedHeadWeight(2), headLimit(5), neighbours(1), hiddenDims(256), scoringHeads(3),
       syntheticImages(200), textureImages(47), distanceFeatures(true), normalizeFeatures(true), mapSigma(4),
       calibrationImages(64), calibrationFraction(0), seed(0)
 {
@@ -52,6 +52,7 @@ DMAD::Params DMAD::Params::paper(const String& wrn50Model)
     // the reference code's values (docs: dmad-method.md section 3)
     Params p = cpu("wrn50", wrn50Model);
     p.hiddenDims = 1024;
+    p.scoringHeads = 1;
     p.training.epochs = 160;
     p.training.batchPatches = 32768;
     p.training.trainPatchRatio = 1.0;
@@ -74,7 +75,7 @@ void DMAD::Params::write(FileStorage& fs) const
     const TrainingParams& t = training;
     fs << "scorer" << scorer << "score_mode" << scoreMode << "head_weight" << headWeight
        << "annotated_head_weight" << annotatedHeadWeight << "head_limit" << headLimit << "neighbours" << neighbours
-       << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "epochs" << t.epochs << "batch_patches" << t.batchPatches
+       << "train_enhancement" << (int)t.trainEnhancement << "hidden_dims" << hiddenDims << "scoring_heads" << scoringHeads << "epochs" << t.epochs << "batch_patches" << t.batchPatches
        << "train_patch_ratio" << t.trainPatchRatio << "balance_classes" << (int)t.balanceClasses
        << "noise_std" << t.noiseStd << "margin" << t.margin
        << "annotated_weight" << t.annotatedWeight << "head_learning_rate" << t.headLearningRate
@@ -113,6 +114,8 @@ void DMAD::Params::read(const FileNode& node)
     neighbours = readInt(node, "neighbours", where);
     training.trainEnhancement = readInt(node, "train_enhancement", where) != 0;
     hiddenDims = readInt(node, "hidden_dims", where);
+    // models saved before it had one head
+    scoringHeads = node["scoring_heads"].empty() ? 1 : readInt(node, "scoring_heads", where);
     training.epochs = readInt(node, "epochs", where);
     training.batchPatches = readInt(node, "batch_patches", where);
     training.trainPatchRatio = readReal(node, "train_patch_ratio", where);
@@ -182,6 +185,8 @@ void validateParams(const DMAD::Params& p)
     if (p.neighbours < 1 || p.neighbours > 64 || p.hiddenDims < 1 || t.epochs < 1 || t.batchPatches < 2)
         CV_Error(Error::StsBadArg, "dmad: neighbours (1..64), hiddenDims, epochs and batchPatches (>= 2) "
                                    "must be positive");
+    if (p.scoringHeads < 1 || p.scoringHeads > 16)
+        CV_Error(Error::StsBadArg, cv::format("dmad: scoringHeads %d must be in [1, 16]", p.scoringHeads));
     if (!(t.trainPatchRatio > 0 && t.trainPatchRatio <= 1))
         CV_Error(Error::StsBadArg, "dmad: trainPatchRatio must be in (0, 1]");
     if (!(t.noiseStd >= 0) || !(t.margin >= 0) || !(t.annotatedWeight >= 0))

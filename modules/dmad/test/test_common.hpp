@@ -125,6 +125,17 @@ inline double quantileOf(std::vector<float> v, double q)
     } while (0)
 
 //! Sets (value != nullptr) or removes an environment variable.
+//! What `part.write()` writes inside the node `name` of an in-memory YAML file: a part's file form.
+template <typename Part>
+String writtenAsNode(const Part& part, const char* name)
+{
+    FileStorage out(".yml", FileStorage::WRITE | FileStorage::MEMORY);
+    out << name << "{";
+    part.write(out);
+    out << "}";
+    return out.releaseAndGetString();
+}
+
 inline void setEnvironment(const char* name, const char* value)
 {
 #ifdef _WIN32

@@ -10,7 +10,9 @@
 // (OPENCV_DMAD_KERNELS) and the sanitizer build (RelWithDebInfo) move the micro model's scores by
 // up to 0.4% of their spread and the tiny model's by 0.01%; the tolerances are about 5x that.
 // Re-recorded when the default score became the distance plus the head (DMAD::SCORE_DISTANCE_AND_HEAD),
-// and when classes with annotated anomalies got their own head weight (annotatedHeadWeight).
+// and when classes with annotated anomalies got their own head weight (annotatedHeadWeight). The
+// default's three scoring heads (DMAD::Params::scoringHeads) got values of their own; a model of one
+// head keeps the values recorded before them.
 // To re-record after a deliberate change: DMAD_PRINT_GOLDEN=1 bin/opencv_test_dmad
 // --gtest_filter='DMAD_GoldenScores.*' prints the new values.
 
@@ -76,14 +78,23 @@ TEST(DMAD_GoldenScores, micro_model)
     const MicroDataset data;
     Ptr<DMAD> model = DMAD::create(microParams());
     model->train(data.normal, data.anomalous, data.masks);
+    expectGolden("micro", scoresOfModel(*model, data.testImages),
+                 { { 1.718306f, 17.57777f, 1.583459f },
+                   { -0.3122575f, -0.8851752f, 0.2627639f, 0.4717894f, -0.5413624f, -1.419179f } },
+                 2e-2);
+
+    DMAD::Params oneHead = microParams();
+    oneHead.scoringHeads = 1;
+    Ptr<DMAD> single = DMAD::create(oneHead);
+    single->train(data.normal, data.anomalous, data.masks);
     const Golden expected = {
         { 2.374501f, 19.99816f, 1.777451f },
         { -4.304335f, -3.646016f, -0.3015689f, 1.208851f, 0.5323688f, -2.507987f },
     };
-    expectGolden("micro", scoresOfModel(*model, data.testImages), expected, 2e-2);
+    expectGolden("micro, one head", scoresOfModel(*single, data.testImages), expected, 2e-2);
 
     // the tolerance is no blanket: another seed (one changed random stream) moves the scores past it
-    DMAD::Params other = microParams();
+    DMAD::Params other = oneHead;
     other.seed = 1;
     Ptr<DMAD> reseeded = DMAD::create(other);
     reseeded->train(data.normal, data.anomalous, data.masks);
@@ -99,15 +110,25 @@ TEST(DMAD_GoldenScores, tiny_model)
 {
     DMAD_REQUIRE_MOBILENET(backbone);
     const TinyDataset data;
+    const std::vector<int> classIds(data.classIds.begin(), data.classIds.begin() + 16);
     Ptr<DMAD> model = DMAD::create(tinyParams(backbone));
-    model->train(data.normal, noArray(), noArray(), std::vector<int>(data.classIds.begin(),
-                                                                     data.classIds.begin() + 16));
+    model->train(data.normal, noArray(), noArray(), classIds);
+    expectGolden("tiny", scoresOfModel(*model, data.testImages),
+                 { { 4.245507f, 4.245507f, 4.969342f, 4.969342f, 3.71063f, 3.71063f, 1.505518f, 1.505518f,
+                     4.121339f, 4.121339f, 2.50083f, 2.50083f },
+                   { 0.1630833f, 0.06656902f, -0.3658489f, 0.1401437f, -0.2017479f, -0.5522821f } },
+                 5e-4);
+
+    DMAD::Params oneHead = tinyParams(backbone);
+    oneHead.scoringHeads = 1;
+    Ptr<DMAD> single = DMAD::create(oneHead);
+    single->train(data.normal, noArray(), noArray(), classIds);
     const Golden expected = {
         { 4.751109f, 4.751109f, 4.500702f, 4.500702f, 3.317447f, 3.317447f, 1.703462f, 1.703462f,
           3.841236f, 3.841236f, 2.283519f, 2.283519f },
         { 0.411244f, 0.3618055f, -0.2805556f, 0.02957927f, -0.0315075f, -0.507159f },
     };
-    expectGolden("tiny", scoresOfModel(*model, data.testImages), expected, 5e-4);
+    expectGolden("tiny, one head", scoresOfModel(*single, data.testImages), expected, 5e-4);
 }
 
 }} // namespace

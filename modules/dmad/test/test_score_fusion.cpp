@@ -24,11 +24,7 @@ double standardised(const std::vector<float>& normal, double x)
 //! The fusion written as the model file's score_fusion node (YAML text).
 String fileFormOf(const ScoreFusion& f)
 {
-    FileStorage out("fusion.yml", FileStorage::WRITE | FileStorage::MEMORY);
-    out << "score_fusion" << "{";
-    f.write(out);
-    out << "}";
-    return out.releaseAndGetString();
+    return writtenAsNode(f, "score_fusion");
 }
 
 ScoreFusion readBack(const String& text)

@@ -101,7 +101,7 @@ TrainingOutcome ScoreTrainer::train(nn::EnhancementNetwork<float>& enhancement, 
 
     const int batch = std::min(s.batchPatches, normal.size());
     const int stepsPerEpoch = normal.size() / batch;  // the last partial batch is dropped, as DataLoader(drop_last)
-    ProgressReporter progress("train", (int64)s.epochs * stepsPerEpoch);
+    ProgressReporter progress(task_, (int64)s.epochs * stepsPerEpoch);
     size_t annotatedCursor = 0, syntheticCursor = 0;
     double epochLoss = 0;
     TrainingOutcome outcome;

@@ -59,11 +59,12 @@ class CV_EXPORTS ScoreTrainer
 {
 public:
     /** @param params DMAD::Params::training, as it is
-        @param seed the model's seed
+        @param seed the seed of the pair trained (ScoringEnsemble::memberSeed())
         @param anomalyWeight loss weight of the `annotated` pool: params.annotatedWeight, or
-        params.syntheticWeight when synthetic defects stand in for annotated ones */
-    ScoreTrainer(const DMAD::TrainingParams& params, int seed, double anomalyWeight)
-        : params_(params), seed_(seed), anomalyWeight_(anomalyWeight) {}
+        params.syntheticWeight when synthetic defects stand in for annotated ones
+        @param task what the progress line calls the work ("train", "train 2/3") */
+    ScoreTrainer(const DMAD::TrainingParams& params, int seed, double anomalyWeight, const String& task = "train")
+        : params_(params), seed_(seed), anomalyWeight_(anomalyWeight), task_(task) {}
 
     TrainingOutcome train(nn::EnhancementNetwork<float>& enhancement, nn::ScoringNetwork<float>& head,
                           const TrainingPatches& normal, const TrainingPatches& annotated, const Mat& normalBank,
@@ -74,6 +75,7 @@ private:
     DMAD::TrainingParams params_;
     int seed_;
     double anomalyWeight_;
+    String task_;
 };
 
 }} // namespace cv::dmad

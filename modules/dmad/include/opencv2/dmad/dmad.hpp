@@ -134,6 +134,12 @@ public:
         CV_PROP_RW double headLimit;
         CV_PROP_RW int neighbours;        //!< k nearest entries per bank for the enhancement (1: reference)
         CV_PROP_RW int hiddenDims;        //!< H of the scoring head
+        /** Enhancement + head pairs trained alike on the same patches, each from its own seed, whose
+            head scores are averaged, 1..16 (3). One pair's training moves a class's image AUROC by
+            up to 5 points from one training seed to the next; three are steadier and better than
+            each (doc/model.md, "Several heads"), for about twice the training time and 3x the
+            scoring stage (a fifth of the search's). 1: the reference's single head. */
+        CV_PROP_RW int scoringHeads;
         CV_PROP_RW TrainingParams training; //!< score learning
         CV_PROP_RW int syntheticImages;   //!< normal training images that receive a synthetic defect (pseudo-anomaly bank)
         CV_PROP_RW int textureImages;     //!< texture images for the abnormal bank (47 as DTD's categories)
@@ -278,7 +284,9 @@ public:
 
     CV_WRAP virtual Ptr<FeatureExtractor> getFeatureExtractor() const = 0;
     CV_WRAP virtual Ptr<DualMemoryBank> getMemoryBanks() const = 0;
+    //! The first of the Params::scoringHeads enhancements (empty for a PatchCore-only model).
     CV_WRAP virtual Ptr<KnowledgeEnhancement> getKnowledgeEnhancement() const = 0;
+    //! The first of the Params::scoringHeads heads (empty for a PatchCore-only model).
     CV_WRAP virtual Ptr<ScoringHead> getScoringHead() const = 0;
 };
 

@@ -22,7 +22,8 @@ namespace dmad {
 // - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
 //   and added to them otherwise;
 // - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches,
-//   as many from every class (balanceClasses).
+//   as many from every class (balanceClasses);
+// - three enhancement + head pairs from their own seeds, their head scores averaged (scoringHeads).
 DMAD::TrainingParams::TrainingParams()
     : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true),
       noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),

@@ -175,6 +175,14 @@ TEST(DMAD_ScoringEnsemble, a_model_scores_with_the_mean_of_its_heads)
     // entries and each member read from the model's file form
     const Ptr<MemoryBank> normalBank = three->getMemoryBanks()->getNormalBank();
     const Ptr<MemoryBank> abnormalBank = three->getMemoryBanks()->getAbnormalBank();
+    std::vector<ScoringEnsemble::Member> members;
+    for (const char* suffix : { "", "_1", "_2" })
+    {
+        ScoringEnsemble::Member m;
+        m.enhancement = enhancementOf(*three, (String("knowledge_enhancement") + suffix).c_str());
+        m.head = headOf(*three, (String("scoring_head") + suffix).c_str());
+        members.push_back(m);
+    }
     for (const Mat& image : data.testImages)
     {
         Mat features, scores;
@@ -183,13 +191,8 @@ TEST(DMAD_ScoringEnsemble, a_model_scores_with_the_mean_of_its_heads)
         features *= three->getFeatureScale();
         const Mat n = nearestRows(*normalBank, features), a = nearestRows(*abnormalBank, features);
         Mat mean = Mat::zeros(features.rows, 1, CV_32F);
-        for (const char* suffix : { "", "_1", "_2" })
-        {
-            ScoringEnsemble::Member m;
-            m.enhancement = enhancementOf(*three, (String("knowledge_enhancement") + suffix).c_str());
-            m.head = headOf(*three, (String("scoring_head") + suffix).c_str());
+        for (const ScoringEnsemble::Member& m : members)
             mean += memberScores(m, features, n, a) / 3.0;
-        }
         three->computePatchScores(image, scores);
         ASSERT_EQ(features.rows, (int)scores.total());
         EXPECT_LE(cv::norm(scores.reshape(1, features.rows), mean, NORM_INF),

@@ -922,7 +922,7 @@ void DMADImpl::updateWith(const ImageSource& anomalous, const ImageSource& masks
     refine.epochs = params_.training.updateEpochs;
     for (int member = 0; member < scorers.size(); member++)
         ScoreTrainer(refine, ScoringEnsemble::memberSeed(params_.seed, member), params_.training.annotatedWeight,
-                     scorers.size() > 1 ? cv::format("update %d/%d", member + 1, scorers.size()) : String("train"))
+                     scorers.size() > 1 ? cv::format("update %d/%d", member + 1, scorers.size()) : String("update"))
             .train(networkOf(*scorers.member(member).enhancement), networkOf(*scorers.member(member).head),
                    normalPool, annotatedPool, normalFeatures, abnormalFeatures);
     ScoreFusion fusion = fusion_;

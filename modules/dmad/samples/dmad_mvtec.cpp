@@ -398,7 +398,8 @@ int main(int argc, char** argv)
     std::string data, out, classesArg, backbone = "mobilenet_v2", model, scorerName = "dmad", savePath, loadPath;
     std::string config = "cpu";
     int anomalies = 0, seed = 0, epochs = 0, heatmaps = 10, threads = -1, neighbours = 0, batch = 0, hidden = 0;
-    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1, balanceClasses = -1, heads = 0;
+    int recipe = -1, pseudo = -1, distances = -1, calibrationImages = -1, balanceClasses = -1, heads = 0,
+        syntheticUntilAnnotated = -1;
     double lr = 0, noise = -1, coreset = 0, abnormalBank = -1, syntheticWeight = -1, calibration = -1, validation = -1;
     double headWeight = -1, annotatedHeadWeight = -1, headLimit = -1;
     std::string scoreMode, tiles;
@@ -452,6 +453,10 @@ int main(int argc, char** argv)
     app.add_option("--synthetic-weight", syntheticWeight,
                    "override the loss weight of synthetic defects in unsupervised training (-1: keep)")
         ->check(finiteInOrKeep(-1, 0, 1000));
+    app.add_option("--synthetic-until-annotated", syntheticUntilAnnotated,
+                   "annotated images from which a class's synthetic defects leave the loss "
+                   "(TrainingParams::syntheticUntilAnnotated; 0: never; -1: keep)")
+        ->check(CLI::Range(-1, 1000000));
     app.add_flag("--letterbox", letterbox,
                  "keep each image's aspect ratio: scaled to fit the backbone input and padded "
                  "(FeatureExtractor::Params::letterbox), instead of stretched");
@@ -560,6 +565,8 @@ int main(int argc, char** argv)
             params.training.pseudoAnomalies = pseudo;
         if (syntheticWeight >= 0)
             params.training.syntheticWeight = syntheticWeight;
+        if (syntheticUntilAnnotated >= 0)
+            params.training.syntheticUntilAnnotated = syntheticUntilAnnotated;
         if (!scoreMode.empty())
             params.scoreMode = scoreMode == "head" ? dmad::DMAD::SCORE_HEAD : dmad::DMAD::SCORE_DISTANCE_AND_HEAD;
         if (headWeight >= 0)
@@ -701,6 +708,7 @@ int main(int argc, char** argv)
              << "    \"head_learning_rate\": " << params.training.headLearningRate << ",\n"
              << "    \"noise_std\": " << params.training.noiseStd << ",\n"
              << "    \"synthetic_weight\": " << params.training.syntheticWeight << ",\n"
+             << "    \"synthetic_until_annotated\": " << params.training.syntheticUntilAnnotated << ",\n"
              << "    \"score_mode\": " << params.scoreMode << ",\n"
              << "    \"head_weight\": " << params.headWeight << ",\n"
              << "    \"annotated_head_weight\": " << params.annotatedHeadWeight << ",\n"

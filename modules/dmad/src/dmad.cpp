@@ -789,11 +789,18 @@ void DMADImpl::trainOn(const ImageSource& normal, const ImageSource& anomalous, 
         const bool syntheticInLoss = !sources.synthetic.empty() && params_.training.syntheticWeight > 0;
         if (!sources.annotated.empty())
         {
-            // annotated defects add to the synthetic ones, never replace them: in a unified model
-            // the classes without annotations still need an anomaly signal
+            // in a unified model the classes without annotations still need the synthetic defects'
+            // anomaly signal; a class with several annotated ones learns from those alone
             annotatedPool = anomalyPool(sources.annotated, sources.annotatedImageIds, "neighbours-anomalies");
             if (syntheticInLoss)
-                syntheticPool = anomalyPool(sources.synthetic, sources.syntheticImageIds, "neighbours-synthetic");
+            {
+                Mat features, imageIds;
+                selectSyntheticLossPatches(sources, params_.training.syntheticUntilAnnotated,
+                                           (uint64)(int64)params_.seed * 0x9E3779B97F4A7C15ULL + 53, features,
+                                           imageIds);
+                if (!features.empty())
+                    syntheticPool = anomalyPool(features, imageIds, "neighbours-synthetic");
+            }
         }
         else if (syntheticInLoss)
         {

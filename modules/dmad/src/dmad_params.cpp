@@ -20,7 +20,7 @@ namespace dmad {
 //   enhancement (the reference's 0.015 on the representation left the loss on its plateau of 1.0);
 // - the nearest-entry distances in the representation;
 // - synthetic defect patches in the loss, standing in for annotated ones when nothing is annotated
-//   and added to them otherwise;
+//   and added to them in the classes with fewer than 5 annotated (syntheticUntilAnnotated);
 // - 5x the reference's learning rates, batches of 1024 patches, 8 epochs over a quarter of the patches,
 //   as many from every class (balanceClasses);
 // - three enhancement + head pairs from their own seeds, their head scores averaged (scoringHeads).
@@ -28,7 +28,7 @@ DMAD::TrainingParams::TrainingParams()
     : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true),
       noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),
       adaptorLearningRate(5e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4),
-      enhancementWeightDecay(1e-2), syntheticWeight(1), pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
+      enhancementWeightDecay(1e-2), syntheticWeight(1), syntheticUntilAnnotated(5), pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
       updatePatches(8192), validationFraction(0)
 {
 }
@@ -84,6 +84,7 @@ void DMAD::Params::write(FileStorage& fs) const
        << "adaptor_weight_decay" << t.adaptorWeightDecay << "enhancement_learning_rate" << t.enhancementLearningRate
        << "enhancement_weight_decay" << t.enhancementWeightDecay << "synthetic_images" << syntheticImages
        << "texture_images" << textureImages << "synthetic_weight" << t.syntheticWeight
+       << "synthetic_until_annotated" << t.syntheticUntilAnnotated
        << "pseudo_anomalies" << t.pseudoAnomalies << "update_epochs" << t.updateEpochs
        << "update_patches" << t.updatePatches << "validation_fraction" << t.validationFraction
        << "distance_features" << (int)distanceFeatures
@@ -134,6 +135,9 @@ void DMAD::Params::read(const FileNode& node)
     syntheticImages = readInt(node, "synthetic_images", where);
     textureImages = readInt(node, "texture_images", where);
     training.syntheticWeight = readReal(node, "synthetic_weight", where);
+    // models saved before it kept synthetic defects in every class
+    training.syntheticUntilAnnotated =
+        node["synthetic_until_annotated"].empty() ? 0 : readInt(node, "synthetic_until_annotated", where);
     training.pseudoAnomalies = readInt(node, "pseudo_anomalies", where);
     training.updateEpochs = node["update_epochs"].empty() ? 20 : readInt(node, "update_epochs", where);
     // models saved before the update sample kept none
@@ -204,6 +208,9 @@ void validateParams(const DMAD::Params& p)
         CV_Error(Error::StsBadArg, cv::format("dmad: calibrationImages %d must be >= 0", p.calibrationImages));
     if (p.syntheticImages < 0 || p.textureImages < 0 || !(t.syntheticWeight >= 0))
         CV_Error(Error::StsBadArg, "dmad: syntheticImages, textureImages and syntheticWeight must be >= 0");
+    if (t.syntheticUntilAnnotated < 0)
+        CV_Error(Error::StsBadArg, cv::format("dmad: syntheticUntilAnnotated %d must be >= 0 (0: never)",
+                                              t.syntheticUntilAnnotated));
 }
 
 }} // namespace cv::dmad

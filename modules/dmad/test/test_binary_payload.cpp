@@ -121,6 +121,7 @@ TEST(DMAD_BinaryPayload, model_files_written_before_it_still_load_and_score_the_
     {
         SCOPED_TRACE(f.file);
         Ptr<DMAD> model = DMAD::load(testDataFile(f.file));
+        EXPECT_EQ(0, model->getParams().training.syntheticUntilAnnotated) << "synthetic defects in every class";
         const std::vector<float> scores = scoresOf(*model, data.testImages);
         ASSERT_EQ(3u, scores.size());
         for (int i = 0; i < 3; i++)

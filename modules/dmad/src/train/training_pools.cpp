@@ -8,6 +8,7 @@
 #include "train/validation.hpp"
 
 #include <map>
+#include <set>
 
 namespace cv {
 namespace dmad {
@@ -47,6 +48,50 @@ TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cel
         poolIds.at<int>((int)r) = sources.normalImageIds.at<int>(rows[r]);
     }
     return pool;
+}
+
+void selectSyntheticLossPatches(const DualMemoryBank::Sources& sources, int untilAnnotated, uint64 seed,
+                                Mat& features, Mat& imageIds)
+{
+    const int rows = sources.synthetic.rows;
+    CV_Assert(untilAnnotated >= 0 && (int)sources.syntheticImageIds.total() == rows &&
+              (int)sources.syntheticClassIds.total() == rows);
+    if (untilAnnotated == 0 || sources.annotated.empty())
+    {
+        features = sources.synthetic;
+        imageIds = sources.syntheticImageIds;
+        return;
+    }
+    std::map<int, std::set<int>> annotatedImagesOf, syntheticImagesOf;
+    for (int r = 0; r < sources.annotated.rows; r++)
+        annotatedImagesOf[sources.annotatedClassIds.at<int>(r)].insert(sources.annotatedImageIds.at<int>(r));
+    for (int r = 0; r < rows; r++)
+        syntheticImagesOf[sources.syntheticClassIds.at<int>(r)].insert(sources.syntheticImageIds.at<int>(r));
+    RNG rng(seed);
+    std::set<int> keptImages;
+    for (const auto& cls : syntheticImagesOf)  // std::map: classes in ascending order, one random stream
+    {
+        const auto annotated = annotatedImagesOf.find(cls.first);
+        const int n = annotated == annotatedImagesOf.end() ? 0 : (int)annotated->second.size();
+        std::vector<int> images(cls.second.begin(), cls.second.end());
+        int keep = (int)images.size();
+        if (n >= untilAnnotated)
+            keep = 0;
+        else if (n > 1)
+            keep = (int)std::lround((double)keep * (untilAnnotated - n) / (untilAnnotated - 1));
+        if (keep < (int)images.size())
+            for (int i = 0; i < keep; i++)  // partial Fisher-Yates: keep distinct images
+                std::swap(images[i], images[i + rng.uniform(0, (int)images.size() - i)]);
+        keptImages.insert(images.begin(), images.begin() + keep);
+    }
+    features.release();
+    imageIds.release();
+    for (int r = 0; r < rows; r++)
+        if (keptImages.count(sources.syntheticImageIds.at<int>(r)))
+        {
+            features.push_back(sources.synthetic.row(r));
+            imageIds.push_back(sources.syntheticImageIds.at<int>(r));
+        }
 }
 
 void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,

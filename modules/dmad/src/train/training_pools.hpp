@@ -21,6 +21,15 @@ namespace dmad {
 CV_EXPORTS TrainingPatches sampleNormalPool(const DualMemoryBank::Sources& sources, int cells, double ratio,
                                             bool balanceClasses, RNG& rng, Mat& poolIds);
 
+/** The synthetic defect patches the loss trains on (TrainingParams::syntheticUntilAnnotated, N) and
+    their image ids, in the order of `sources.synthetic`: a class with n annotated anomalous images
+    (distinct `sources.annotatedImageIds` of its `sources.annotatedClassIds`) keeps all of its
+    synthetic defect images while n <= 1, a share (N - n) / (N - 1) of them (rounded, drawn with
+    `seed`) while n < N, and none from N on; N = 0 keeps every patch. An image's patches stay or
+    leave together. */
+CV_EXPORTS void selectSyntheticLossPatches(const DualMemoryBank::Sources& sources, int untilAnnotated, uint64 seed,
+                                           Mat& features, Mat& imageIds);
+
 /** The k nearest entries of every pool patch in both banks, leaving out the entries of the patch's
     own image (`imageIds`). Too few entries from other images are an error. */
 void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,

@@ -85,6 +85,14 @@ public:
         them, with annotated ones they join them (classes without annotations keep an anomaly
         signal). 0: none, as the reference code. */
         CV_PROP_RW double syntheticWeight;
+        /** Annotated anomalous images from which a class's synthetic defects leave the loss, N (5):
+            from N on its real defects show the head what the class's anomalies look like, and
+            synthetic ones would pull it toward their own appearance (doc/model.md, "Synthetic
+            defects where nothing is annotated"). One annotated defect shows one kind only, so a
+            class with 1 keeps all of its synthetic defect images and one with n between keeps a
+            share (N - n) / (N - 1). Classes without annotations keep theirs. 0: every class keeps
+            them (models saved before it). */
+        CV_PROP_RW int syntheticUntilAnnotated;
         CV_PROP_RW int pseudoAnomalies;   //!< where the Gaussian pseudo anomalies are made: a PseudoAnomalies
         CV_PROP_RW int updateEpochs;      //!< DMAD::update(): passes over its normal patches (updatePatches)
         /** Normal training patches the model keeps (float16, drawn with the seed from the head's

@@ -28,8 +28,8 @@ DMAD::TrainingParams::TrainingParams()
     : trainEnhancement(true), epochs(8), batchPatches(1024), trainPatchRatio(0.25), balanceClasses(true),
       noiseStd(0.25), margin(0.5), annotatedWeight(10), headLearningRate(1e-3), headWeightDecay(1e-5),
       adaptorLearningRate(5e-4), adaptorWeightDecay(1e-2), enhancementLearningRate(5e-4),
-      enhancementWeightDecay(1e-2), syntheticWeight(1), syntheticUntilAnnotated(5), pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60),
-      updatePatches(8192), validationFraction(0)
+      enhancementWeightDecay(1e-2), syntheticWeight(1), syntheticUntilAnnotated(5),
+      pseudoAnomalies(PSEUDO_FEATURE_NOISE), updateEpochs(60), updatePatches(8192), validationFraction(0)
 {
 }
 

@@ -68,7 +68,7 @@ void selectSyntheticLossPatches(const DualMemoryBank::Sources& sources, int unti
     for (int r = 0; r < rows; r++)
         syntheticImagesOf[sources.syntheticClassIds.at<int>(r)].insert(sources.syntheticImageIds.at<int>(r));
     RNG rng(seed);
-    std::set<int> keptImages;
+    std::vector<int> leavingImages;
     for (const auto& cls : syntheticImagesOf)  // std::map: classes in ascending order, one random stream
     {
         const auto annotated = annotatedImagesOf.find(cls.first);
@@ -82,16 +82,14 @@ void selectSyntheticLossPatches(const DualMemoryBank::Sources& sources, int unti
         if (keep < (int)images.size())
             for (int i = 0; i < keep; i++)  // partial Fisher-Yates: keep distinct images
                 std::swap(images[i], images[i + rng.uniform(0, (int)images.size() - i)]);
-        keptImages.insert(images.begin(), images.begin() + keep);
+        leavingImages.insert(leavingImages.end(), images.begin() + keep, images.end());
     }
-    features.release();
-    imageIds.release();
-    for (int r = 0; r < rows; r++)
-        if (keptImages.count(sources.syntheticImageIds.at<int>(r)))
-        {
-            features.push_back(sources.synthetic.row(r));
-            imageIds.push_back(sources.syntheticImageIds.at<int>(r));
-        }
+    TrainingPatches kept, leaving;
+    kept.features = sources.synthetic;  // headers: moveHeldOutRows rebinds them, the sources keep theirs
+    imageIds = sources.syntheticImageIds;
+    Mat leavingIds;
+    moveHeldOutRows(kept, imageIds, leavingImages, leaving, leavingIds);
+    features = kept.features;
 }
 
 void findPoolNeighbors(TrainingPatches& pool, const Mat& imageIds, const MemoryBank& normalBank,
